@@ -1,0 +1,3 @@
+from copilot_ls.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""backends stage of the copilot-ls data path (see pipeline.py for the order)."""

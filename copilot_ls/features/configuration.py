@@ -1,0 +1,42 @@
+"""Features stage: settings from `initializationOptions` and `didChangeConfiguration`, and the
+model warm-up once the client is connected (so a missing model is reported before the first
+keystroke, not on it)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+if TYPE_CHECKING:
+    from copilot_ls.server import CopilotServer
+
+log = logging.getLogger(__name__)
+
+
+def register(server: CopilotServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: CopilotServer, params: types.InitializeParams) -> None:
+        ls.apply_settings(params.initialization_options)
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: CopilotServer, params: types.InitializedParams) -> None:
+        asyncio.ensure_future(_warm_up(ls))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(
+        ls: CopilotServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        if params.settings is not None:
+            ls.apply_settings(params.settings)
+            asyncio.ensure_future(_warm_up(ls))
+
+
+async def _warm_up(ls: CopilotServer) -> None:
+    """Load the model in the background; report a load failure once."""
+    try:
+        await ls.runner.backend()
+    except Exception as exc:  # the message says what to do; the server keeps serving
+        ls.show_once(f"copilot-ls: {exc}")

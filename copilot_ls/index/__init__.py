@@ -1,0 +1,1 @@
+"""index stage of the copilot-ls data path (see pipeline.py for the order)."""

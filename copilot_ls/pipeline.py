@@ -1,0 +1,186 @@
+"""The data path in order: the only module that knows it.
+
+editor request -> context (cursor window) -> prompts (FIM template) -> backends (model)
+-> postprocess (filters) -> text for the editor. Used alike by the language server's handlers
+and by the one-shot CLI, so `copilot-ls complete` shows exactly what an editor would get.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from copilot_ls.backends.base import Backend, Cancelled, Generation, GenerationRequest
+from copilot_ls.backends.runner import ModelRunner
+from copilot_ls.context.window import LineTokenCounter, build_window
+from copilot_ls.postprocess.filters import (
+    Mode,
+    Surroundings,
+    choose_mode,
+    clean_completion,
+    cut_repetition,
+    cut_to_block,
+)
+from copilot_ls.prompts.fim import PREFIX_ONLY, FimTemplate, detect_template
+from copilot_ls.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CONTEXT_MARGIN = 16
+"""Tokens of the context window kept free beyond prompt and generation."""
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    """A document's text and the cursor as a character offset into it."""
+
+    uri: str
+    text: str
+    offset: int
+
+
+@dataclass
+class CompletionResult:
+    """What the pipeline decided, with everything needed to explain it."""
+
+    text: str | None
+    """The completion starting exactly at the cursor; None when nothing is worth showing."""
+    mode: Mode
+    template: str
+    raw: str = ""
+    """The model's text before post-processing."""
+    prompt: str = ""
+    generation: Generation | None = None
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _ModelFacts:
+    template: FimTemplate
+    count_line: LineTokenCounter
+    n_ctx: int
+
+
+class CompletionPipeline:
+    """Runs completions for every document against one model runner."""
+
+    def __init__(self, runner: ModelRunner, settings: Callable[[], Settings]) -> None:
+        self._runner = runner
+        self._settings = settings
+        self._facts: dict[int, _ModelFacts] = {}
+        self._inflight: dict[str, threading.Event] = {}
+        self.last: CompletionResult | None = None
+
+    def _model_facts(self, backend: Backend) -> _ModelFacts:
+        facts = self._facts.get(id(backend))
+        if facts is None:
+            fim_on = self._settings().completion.fim == "auto"
+            template = detect_template(backend.has_special) if fim_on else PREFIX_ONLY
+            n_ctx = int(getattr(backend, "n_ctx", self._settings().model.n_ctx))
+            facts = _ModelFacts(template, LineTokenCounter(backend.count_tokens), n_ctx)
+            self._facts = {id(backend): facts}
+            log.info("model %s: FIM template %s", backend.name, template.family)
+        return facts
+
+    def supersede(self, uri: str) -> threading.Event:
+        """A new cancel flag for `uri`, setting the previous one: older requests stop."""
+        previous = self._inflight.get(uri)
+        if previous is not None:
+            previous.set()
+        flag = threading.Event()
+        self._inflight[uri] = flag
+        return flag
+
+    async def complete(self, request: CompletionRequest) -> CompletionResult:
+        """Complete at the cursor. Raises `Cancelled` when superseded or cancelled."""
+        cancel = self.supersede(request.uri)
+        started = time.perf_counter()
+        try:
+            result = await self._runner.call(lambda b: self._run(b, request, cancel), cancel)
+        finally:
+            if self._inflight.get(request.uri) is cancel:
+                del self._inflight[request.uri]
+        result.seconds = time.perf_counter() - started
+        self.last = result
+        return result
+
+    def _run(
+        self, backend: Backend, request: CompletionRequest, cancel: threading.Event
+    ) -> CompletionResult:
+        settings = self._settings().completion
+        facts = self._model_facts(backend)
+        template = facts.template
+        max_tokens = settings.max_tokens
+        budget = max(64, min(settings.max_prompt_tokens, facts.n_ctx - max_tokens - CONTEXT_MARGIN))
+        suffix_budget = int(budget * settings.suffix_ratio) if template.markers else 0
+        window = build_window(
+            request.text,
+            request.offset,
+            facts.count_line,
+            prefix_budget=budget - suffix_budget,
+            suffix_budget=max(suffix_budget, 1),
+        )
+        mode = choose_mode(window.cursor_line_suffix, settings.multiline)
+        where = Surroundings(
+            line_prefix=window.cursor_line_prefix,
+            line_suffix=window.cursor_line_suffix,
+            suffix=window.suffix,
+            mode=mode,
+        )
+        fim = template.build(window.prefix, window.suffix if template.markers else "")
+        generation = backend.generate(
+            GenerationRequest(
+                parts=fim.parts,
+                cursor_part=fim.cursor_part,
+                max_tokens=settings.max_tokens_single_line if mode == "single" else max_tokens,
+                token_healing=settings.token_healing,
+                temperature=settings.temperature,
+                stop=_early_stop(where),
+            ),
+            cancel,
+        )
+        if generation.stop_reason == "cancelled":
+            raise Cancelled("superseded or cancelled during generation")
+        text = clean_completion(generation.text, where)
+        log.debug("completion at %s:%s -> %r (raw %r)", request.uri, request.offset, text,
+                  generation.text)
+        return CompletionResult(
+            text=text,
+            mode=mode,
+            template=template.family,
+            raw=generation.text,
+            prompt=generation.prompt_text,
+            generation=generation,
+            timings={
+                "prefill_s": generation.prefill_s,
+                "decode_s": generation.decode_s,
+                "prompt_tokens": generation.prompt_tokens,
+                "reused_tokens": generation.reused_tokens,
+                "generated_tokens": generation.generated_tokens,
+            },
+        )
+
+
+def _early_stop(where: Surroundings) -> Callable[[str], bool]:
+    """Stop generating as soon as the post-processors would cut the rest anyway."""
+
+    def single(text: str) -> bool:
+        return "\n" in text
+
+    def multi(text: str) -> bool:
+        if "\n" not in text:
+            return False
+        complete = text[: text.rfind("\n")]
+        lines = complete.count("\n") + 1
+        if lines < 2:
+            return False
+        kept = cut_to_block(complete, where) or ""
+        kept = cut_repetition(kept, where) or ""
+        return kept.count("\n") + 1 < lines
+
+    return single if where.mode == "single" else multi
+

@@ -1,0 +1,69 @@
+"""The language server: owns the settings, the model runner and the completion pipeline.
+
+Handlers live in `features/`, one module per LSP surface; this module only holds the state
+they share and the few behaviours that belong to the server as a whole (settings, messages).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from copilot_ls import __version__
+from copilot_ls.backends.base import Backend
+from copilot_ls.backends.llama_cpp import LlamaCppBackend
+from copilot_ls.backends.runner import ModelRunner
+from copilot_ls.pipeline import CompletionPipeline
+from copilot_ls.settings import Settings, parse_settings
+
+log = logging.getLogger(__name__)
+
+
+class CopilotServer(LanguageServer):
+    """State shared by the feature handlers."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "copilot-ls",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.settings = Settings()
+        self.runner = ModelRunner(self._load_backend)
+        self.pipeline = CompletionPipeline(self.runner, lambda: self.settings)
+        self._shown: set[str] = set()
+
+    def _load_backend(self) -> Backend:
+        return LlamaCppBackend(self.settings.model)
+
+    def show_once(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
+        """`window/showMessage`, but never the same message twice in a session."""
+        if message in self._shown:
+            return
+        self._shown.add(message)
+        log.warning("%s", message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def apply_settings(self, raw: object) -> None:
+        """Take new settings from the editor; problems are shown once, defaults used instead."""
+        settings, problems = parse_settings(raw)
+        if problems:
+            self.show_once(
+                "copilot-ls settings: " + "; ".join(problems) + " (using defaults for these)",
+                types.MessageType.Warning,
+            )
+        model_changed = settings.model != self.settings.model
+        self.settings = settings
+        if model_changed:
+            self.runner.replace(self._load_backend)
+
+
+def build_server() -> CopilotServer:
+    """A server with every feature registered."""
+    from copilot_ls.features import register_all
+
+    server = CopilotServer()
+    register_all(server)
+    return server

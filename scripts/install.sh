@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install copilot-ls and its test tools into the current Python environment.
+#
+# llama-cpp-python compiles llama.cpp from source (about 10 minutes on 2 cores). Its default
+# build targets the build machine's own CPU (GGML_NATIVE); on CPUs that advertise AMX inside a
+# VM that does not enable it, that build dies with "Illegal instruction". So the wheel is built
+# once for portable x86-64-v3 (AVX2/FMA/F16C), kept in a wheel folder, and reused afterwards.
+# Set CMAKE_ARGS yourself to build for something else (e.g. -DGGML_CUDA=on).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+LLAMA_VERSION="0.3.36"
+arch="$(uname -m)"
+if [ -z "${CMAKE_ARGS:-}" ] && [ "$arch" = "x86_64" ]; then
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF"
+  flavour="x86-64-v3"
+else
+  flavour="$arch-$(printf '%s' "${CMAKE_ARGS:-native}" | cksum | cut -d' ' -f1)"
+fi
+wheels="${COPILOT_LS_WHEELS:-$HOME/.cache/copilot-ls/wheels}/$flavour"
+mkdir -p "$wheels"
+
+if ! "$PYTHON" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_VERSION')" 2>/dev/null; then
+  if ! ls "$wheels"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
+    echo "copilot-ls: building llama-cpp-python $LLAMA_VERSION ($flavour), about 10 minutes..." >&2
+    CMAKE_ARGS="$CMAKE_ARGS" "$PYTHON" -m pip wheel --no-cache-dir --no-deps \
+      "llama-cpp-python==$LLAMA_VERSION" -w "$wheels"
+  fi
+  "$PYTHON" -m pip install --no-index --find-links "$wheels" --force-reinstall --no-deps \
+    "llama-cpp-python==$LLAMA_VERSION"
+fi
+
+extras="${COPILOT_LS_EXTRAS:-}"
+"$PYTHON" -m pip install --find-links "$wheels" -e ".${extras:+[$extras]}"

@@ -146,8 +146,9 @@ class CompletionPipeline:
         if generation.stop_reason == "cancelled":
             raise Cancelled("superseded or cancelled during generation")
         text = clean_completion(generation.text, where)
-        log.debug("completion at %s:%s -> %r (raw %r)", request.uri, request.offset, text,
-                  generation.text)
+        log.debug(
+            "completion at %s:%s -> %r (raw %r)", request.uri, request.offset, text, generation.text
+        )
         return CompletionResult(
             text=text,
             mode=mode,
@@ -183,4 +184,3 @@ def _early_stop(where: Surroundings) -> Callable[[str], bool]:
         return kept.count("\n") + 1 < lines
 
     return single if where.mode == "single" else multi
-

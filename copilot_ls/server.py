@@ -6,7 +6,10 @@ they share and the few behaviours that belong to the server as a whole (settings
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Coroutine
+from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -34,6 +37,13 @@ class CopilotServer(LanguageServer):
         self.runner = ModelRunner(self._load_backend)
         self.pipeline = CompletionPipeline(self.runner, lambda: self.settings)
         self._shown: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` on the event loop without awaiting it, keeping it referenced until done."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _load_backend(self) -> Backend:
         return LlamaCppBackend(self.settings.model)

@@ -8,9 +8,10 @@ default, so a typo in one setting never costs the user the others.
 
 from __future__ import annotations
 
-import dataclasses
 import ast
+import dataclasses
 import inspect
+import itertools
 import types
 import typing
 from dataclasses import dataclass, field
@@ -160,7 +161,12 @@ def _schema_of(cls: type) -> dict[str, Any]:
             "description": _field_docs(cls).get(f.name, ""),
         }
     doc = (cls.__doc__ or "").strip()
-    return {"type": "object", "description": doc, "properties": props, "additionalProperties": False}
+    return {
+        "type": "object",
+        "description": doc,
+        "properties": props,
+        "additionalProperties": False,
+    }
 
 
 def _type_schema(hint: Any) -> dict[str, Any]:
@@ -178,7 +184,7 @@ def _field_docs(cls: type) -> dict[str, str]:
     tree = ast.parse(inspect.getsource(cls))
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
-    for node, following in zip(body, body[1:]):
+    for node, following in itertools.pairwise(body):
         if (
             isinstance(node, ast.AnnAssign)
             and isinstance(node.target, ast.Name)

@@ -80,8 +80,13 @@ class LlamaCppBackend(Backend):
         self._vocabulary: Vocabulary | None = None
         self._add_bos = bool(self._lib.llama_vocab_get_add_bos(self._vocab_ptr))
         self._rng = np.random.default_rng(0)
-        log.info("loaded %s (%s tokens, n_ctx %s, %s threads)", self.path, self.n_vocab,
-                 self.n_ctx, threads)
+        log.info(
+            "loaded %s (%s tokens, n_ctx %s, %s threads)",
+            self.path,
+            self.n_vocab,
+            self.n_ctx,
+            threads,
+        )
 
     # -- vocabulary ------------------------------------------------------------------------
 

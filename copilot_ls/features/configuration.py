@@ -4,14 +4,11 @@ keystroke, not on it)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-if TYPE_CHECKING:
-    from copilot_ls.server import CopilotServer
+from copilot_ls.server import CopilotServer
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +20,7 @@ def register(server: CopilotServer) -> None:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: CopilotServer, params: types.InitializedParams) -> None:
-        asyncio.ensure_future(_warm_up(ls))
+        ls.background(_warm_up(ls))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(
@@ -31,7 +28,7 @@ def register(server: CopilotServer) -> None:
     ) -> None:
         if params.settings is not None:
             ls.apply_settings(params.settings)
-            asyncio.ensure_future(_warm_up(ls))
+            ls.background(_warm_up(ls))
 
 
 async def _warm_up(ls: CopilotServer) -> None:

@@ -5,10 +5,9 @@ Lets tests, benchmarks and curious users see the exact prompt the model was give
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from copilot_ls.server import CopilotServer
+from copilot_ls.server import CopilotServer
 
 LAST_COMPLETION = "copilot-ls.lastCompletion"
 

@@ -30,7 +30,10 @@ def test_text_duplicating_the_rest_of_the_line_is_dropped():
 
 
 def test_multi_line_stops_at_a_dedent_below_the_block():
-    raw = "total = 0\n    for x in xs:\n        total += x\n    return total\n\ndef other():\n    pass"
+    raw = (
+        "total = 0\n    for x in xs:\n        total += x\n    return total\n"
+        "\ndef other():\n    pass"
+    )
     out = clean_completion(raw, at("    ", "\n"))
     assert out == "total = 0\n    for x in xs:\n        total += x\n    return total"
 

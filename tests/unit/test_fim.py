@@ -35,7 +35,11 @@ def test_a_vocabulary_without_fim_tokens_gets_prefix_only_prompts():
 def test_psm_layout_puts_the_cursor_at_the_end_of_the_prefix_part():
     prompt = FIM_TEMPLATES["starcoder"].build("a = ", "\nb")
     assert prompt.parts == (
-        Special("<fim_prefix>"), "a = ", Special("<fim_suffix>"), "\nb", Special("<fim_middle>")
+        Special("<fim_prefix>"),
+        "a = ",
+        Special("<fim_suffix>"),
+        "\nb",
+        Special("<fim_middle>"),
     )
     assert prompt.parts[prompt.cursor_part] == "a = "
 

@@ -29,8 +29,11 @@ def test_window_start_does_not_move_while_typing_on_the_last_line():
     starts = set()
     for typed in ["d", "de", "def", "def f", "def f(", "def f(a"]:
         text = base + typed
-        starts.add(build_window(text, len(text), words, prefix_budget=100, suffix_budget=10)
-                   .prefix_start_line)
+        starts.add(
+            build_window(
+                text, len(text), words, prefix_budget=100, suffix_budget=10
+            ).prefix_start_line
+        )
     assert len(starts) == 1
 
 

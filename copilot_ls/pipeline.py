@@ -71,18 +71,19 @@ class CompletionPipeline:
     def __init__(self, runner: ModelRunner, settings: Callable[[], Settings]) -> None:
         self._runner = runner
         self._settings = settings
-        self._facts: dict[int, _ModelFacts] = {}
+        self._facts: dict[tuple[int, bool], _ModelFacts] = {}
         self._inflight: dict[str, threading.Event] = {}
         self.last: CompletionResult | None = None
 
     def _model_facts(self, backend: Backend) -> _ModelFacts:
-        facts = self._facts.get(id(backend))
+        fim_on = self._settings().completion.fim == "auto"
+        key = (id(backend), fim_on)
+        facts = self._facts.get(key)
         if facts is None:
-            fim_on = self._settings().completion.fim == "auto"
             template = detect_template(backend.has_special) if fim_on else PREFIX_ONLY
             n_ctx = int(getattr(backend, "n_ctx", self._settings().model.n_ctx))
             facts = _ModelFacts(template, LineTokenCounter(backend.count_tokens), n_ctx)
-            self._facts = {id(backend): facts}
+            self._facts = {key: facts}
             log.info("model %s: FIM template %s", backend.name, template.family)
         return facts
 

@@ -20,8 +20,6 @@
 --     server's trigger characters, or on demand with <C-Space>); <C-n>/<C-p> select, <C-y> accepts.
 --   * Neovim 0.12+: additionally ghost text via textDocument/inlineCompletion; <Tab> accepts it.
 --   (Some terminals send <C-Space> as <C-@>; pass another `keymap` if it does nothing.)
---   If another server enabled vim.lsp.completion on the buffer first, its `convert` (none) wins
---   and only the first word of a suggestion is inserted (see below).
 
 local M = {}
 
@@ -43,45 +41,16 @@ M.defaults = {
   completeopt = 'menuone,noselect,popup',
 }
 
--- Neovim 0.11's vim.lsp.completion inserts only the start of a plain-text item's
--- textEdit.newText, up to its first whitespace (`newText:match('^(%S*)')` in
--- runtime/lua/vim/lsp/completion.lua). These two hooks make it insert the whole text:
--- `convert` makes the menu word the whole first line, and `insert_rest` adds the other lines
--- once the item is accepted (<C-y>). Snippet items are left to Neovim.
-local function plain_text(item)
-  return item.textEdit ~= nil and item.insertTextFormat ~= 2 and item.textEdit.newText
-end
-
-local function convert(item)
-  local text = plain_text(item)
-  return text and { word = text:match('^[^\n]*') } or {}
-end
-
-local function insert_rest()
-  local item = vim.tbl_get(vim.v.completed_item or {}, 'user_data', 'nvim', 'lsp', 'completion_item')
-  local text = vim.v.event.reason == 'accept' and item and plain_text(item)
-  local rest = text and text:match('\n(.*)$')
-  -- Only when `convert` was in effect, i.e. the whole first line went in.
-  if not rest or vim.v.completed_item.word ~= text:match('^[^\n]*') then
-    return
-  end
-  local row, col = unpack(vim.api.nvim_win_get_cursor(0))
-  local lines = vim.split(rest, '\n', { plain = true })
-  vim.api.nvim_buf_set_text(0, row - 1, col, row - 1, col, { '', unpack(lines) })
-  vim.api.nvim_win_set_cursor(0, { row + #lines, #lines[#lines] })
-end
+-- The server sends its suggestion as a snippet item replacing the line up to the cursor:
+-- Neovim 0.11 inserts a plain-text item only up to its first whitespace, but expands a
+-- snippet whole, several lines included.
 
 local function on_attach(client, bufnr, opts)
   -- Completion items from textDocument/completion, in the popup menu (Neovim 0.11+).
   if opts.completeopt then
     vim.bo[bufnr].completeopt = opts.completeopt -- noselect: never insert before you choose
   end
-  vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = true, convert = convert })
-  vim.api.nvim_create_autocmd('CompleteDone', {
-    buffer = bufnr,
-    group = vim.api.nvim_create_augroup('copilot_ls_' .. bufnr, { clear = true }),
-    callback = insert_rest,
-  })
+  vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = true })
 
   -- Ghost text from textDocument/inlineCompletion: only Neovim 0.12+ has this module.
   local inline = vim.lsp.inline_completion

@@ -10,7 +10,7 @@ install-test:
 	PYTHON=$(PYTHON) COPILOT_LS_EXTRAS=test bash scripts/install.sh
 
 lint: install-test  ## ruff and mypy
-	$(PYTHON) -m ruff check copilot_ls tests benchmarks
+	$(PYTHON) -m ruff check .
 	$(PYTHON) -m mypy
 
 test: lint          ## the whole test suite: unit, end-to-end (real model), headless Neovim

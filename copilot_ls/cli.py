@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
         "Without a subcommand it serves LSP on stdio.",
     )
     parser.add_argument("--version", action="version", version=f"copilot-ls {__version__}")
+    parser.add_argument(
+        "--stdio", action="store_true", help="serve over stdio (the default; accepted for clients)"
+    )
     parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
     parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")

@@ -17,3 +17,16 @@ def test_table_lists_each_key_with_its_default():
     table = settings_table()
     assert "| `completion.maxPromptTokens` | integer | `1024` |" in table
     assert "`model.path`" in table
+
+
+def test_vscode_extension_schema_copy_matches_the_settings_model():
+    """editor-configs/vscode/settings.schema.json feeds the extension's configuration block."""
+    import json
+
+    from copilot_ls.settings import settings_schema
+
+    copy = README.parent / "editor-configs" / "vscode" / "settings.schema.json"
+    assert json.loads(copy.read_text(encoding="utf-8")) == settings_schema(), (
+        "run `copilot-ls schema > editor-configs/vscode/settings.schema.json` "
+        "and `npm run gen-config` there"
+    )

@@ -1,0 +1,252 @@
+"""Index stage: the languages the workspace index understands, and their tree-sitter grammars.
+
+Each `LanguageSpec` names a language, the file names it claims and the PyPI grammar wheel that
+parses it. Grammars and the query files in `grammars/<name>/` are loaded on first use and cached.
+A missing wheel is logged once and degrades to "no language" (its files are indexed as plain
+text); a query file that does not compile is logged once and left out. Neither ever crashes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from tree_sitter import Language, Parser, Query, QueryError
+
+logger = logging.getLogger(__name__)
+
+GRAMMARS_DIR = Path(__file__).resolve().parents[2] / "grammars"
+"""Where the query files live: `grammars/<language>/<kind>.scm`, kind one of QUERY_KINDS."""
+
+QUERY_KINDS = ("tags", "imports", "references")
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    name: str
+    extensions: tuple[str, ...]
+    """Lower-case suffixes with the dot, matched against the end of the file name."""
+    module: str
+    """The grammar wheel's import name, e.g. `tree_sitter_python`."""
+    entry: str = "language"
+    """The function in `module` returning the grammar's language pointer."""
+    filenames: tuple[str, ...] = ()
+    """Exact file names claimed regardless of suffix, e.g. `Rakefile`."""
+    wrappers: tuple[str, ...] = ()
+    """Node types that wrap a definition and carry its doc comment above them (`export`...)."""
+    skip_above: tuple[str, ...] = ()
+    """Sibling node types allowed between a doc comment and its definition (attributes...)."""
+    inherits: tuple[str, ...] = ()
+    """Query folders read before this language's own (`ecma` holds what JS and TS share)."""
+
+    def language(self) -> Language | None:
+        """The grammar, loaded on first use; None (logged once) when its wheel is missing."""
+        return _load_language(self)
+
+    def parser(self) -> Parser | None:
+        """A parser for this language owned by the calling thread (parsers are not shareable)."""
+        language = self.language()
+        if language is None:
+            return None
+        parsers: dict[str, Parser] = _local.__dict__.setdefault("parsers", {})
+        parser = parsers.get(self.name)
+        if parser is None:
+            parser = parsers[self.name] = Parser(language)
+        return parser
+
+    def queries(self) -> LanguageQueries | None:
+        """All of `grammars/<name>/*.scm` compiled into one query (one pass over a tree), loaded
+        on first use; a file that does not compile is logged once and left out."""
+        with _lock:
+            if self.name in _queries:
+                return _queries[self.name]
+        compiled = _compile_queries(self)
+        with _lock:
+            _queries[self.name] = compiled
+        return compiled
+
+
+@dataclass(frozen=True)
+class LanguageQueries:
+    query: Query
+    pattern_kinds: tuple[str, ...]
+    """For each pattern of `query`, the file it came from: one of QUERY_KINDS."""
+
+
+LANGUAGES: tuple[LanguageSpec, ...] = (
+    LanguageSpec(
+        "python",
+        (".py", ".pyi", ".pyw"),
+        "tree_sitter_python",
+        filenames=("SConstruct", "SConscript"),
+        wrappers=("decorated_definition",),
+    ),
+    LanguageSpec(
+        "javascript",
+        (".js", ".mjs", ".cjs", ".jsx"),
+        "tree_sitter_javascript",
+        wrappers=("export_statement",),
+        inherits=("ecma",),
+    ),
+    LanguageSpec(
+        "typescript",
+        (".ts", ".mts", ".cts"),
+        "tree_sitter_typescript",
+        entry="language_typescript",
+        wrappers=("export_statement", "ambient_declaration"),
+        inherits=("ecma",),
+    ),
+    LanguageSpec(
+        "tsx",
+        (".tsx",),
+        "tree_sitter_typescript",
+        entry="language_tsx",
+        wrappers=("export_statement", "ambient_declaration"),
+        inherits=("ecma", "typescript"),
+    ),
+    LanguageSpec(
+        "go",
+        (".go",),
+        "tree_sitter_go",
+        wrappers=("type_declaration", "const_declaration", "var_declaration"),
+    ),
+    LanguageSpec("rust", (".rs",), "tree_sitter_rust", skip_above=("attribute_item",)),
+    LanguageSpec("java", (".java",), "tree_sitter_java"),
+    LanguageSpec("c", (".c",), "tree_sitter_c"),
+    LanguageSpec(
+        "cpp",
+        # `.h` goes to C++: its grammar reads C headers well, the C grammar chokes on classes.
+        (".cc", ".cpp", ".cxx", ".c++", ".h", ".hh", ".hpp", ".hxx", ".h++", ".ipp", ".tpp"),
+        "tree_sitter_cpp",
+        wrappers=("template_declaration",),
+        inherits=("c",),
+    ),
+    LanguageSpec("c_sharp", (".cs", ".csx"), "tree_sitter_c_sharp"),
+    LanguageSpec(
+        "ruby",
+        (".rb", ".rake", ".gemspec", ".ru", ".rbw"),
+        "tree_sitter_ruby",
+        filenames=("Rakefile", "Gemfile", "Guardfile", "Vagrantfile", "Podfile", "Capfile"),
+    ),
+)
+
+_BY_NAME = {spec.name: spec for spec in LANGUAGES}
+_BY_FILENAME = {filename: spec for spec in LANGUAGES for filename in spec.filenames}
+_BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
+
+_lock = threading.Lock()
+_local = threading.local()
+_languages: dict[str, Language | None] = {}
+_queries: dict[str, LanguageQueries | None] = {}
+
+
+def get_language(name: str) -> LanguageSpec | None:
+    """The registered language called `name`, whether or not its grammar is installed."""
+    return _BY_NAME.get(name)
+
+
+def spec_for_path(path: str) -> LanguageSpec | None:
+    """The language a file name claims, without loading its grammar."""
+    base = os.path.basename(path)
+    spec = _BY_FILENAME.get(base)
+    if spec is not None:
+        return spec
+    lower = base.lower()
+    dot = lower.find(".", 1)
+    while dot != -1:
+        spec = _BY_EXTENSION.get(lower[dot:])
+        if spec is not None:
+            return spec
+        dot = lower.find(".", dot + 1)
+    return None
+
+
+def language_for_path(path: str) -> LanguageSpec | None:
+    """The language of `path` if its grammar can be loaded, else None (plain text)."""
+    spec = spec_for_path(path)
+    if spec is None or spec.language() is None:
+        return None
+    return spec
+
+
+def query_source(spec: LanguageSpec, kind: str, grammars_dir: Path | None = None) -> str | None:
+    """The `<kind>.scm` queries of `spec`: its inherited folders' files, then its own; None when
+    there are none."""
+    parts = []
+    for folder in (*spec.inherits, spec.name):
+        path = (grammars_dir or GRAMMARS_DIR) / folder / f"{kind}.scm"
+        try:
+            parts.append(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            logger.debug("no %s query for %s at %s", kind, spec.name, path)
+    return "\n".join(parts) if parts else None
+
+
+def _compile_queries(spec: LanguageSpec) -> LanguageQueries | None:
+    language = spec.language()
+    if language is None:
+        return None
+    parts = [(kind, source) for kind in QUERY_KINDS if (source := query_source(spec, kind))]
+    try:
+        query, starts = _compile_parts(language, parts)
+    except QueryError:
+        # Compiling costs (up to a second for C++), so each part is tried alone only on failure.
+        for kind, source in parts:
+            try:
+                Query(language, source)
+            except QueryError as exc:
+                logger.error("%s queries for %s do not compile: %s", kind, spec.name, exc)
+        parts = [(kind, source) for kind, source in parts if _compiles(language, source)]
+        if not parts:
+            return None
+        query, starts = _compile_parts(language, parts)
+    kinds = []
+    for index in range(query.pattern_count):
+        offset = query.start_byte_for_pattern(index)
+        kinds.append(next(kind for start, kind in reversed(starts) if start <= offset))
+    return LanguageQueries(query, tuple(kinds))
+
+
+def _compile_parts(
+    language: Language, parts: list[tuple[str, str]]
+) -> tuple[Query, list[tuple[int, str]]]:
+    """One query from all parts, and the byte offset where each part's patterns begin."""
+    text, starts = b"", []
+    for kind, source in parts:
+        starts.append((len(text), kind))
+        text += source.encode("utf-8") + b"\n"
+    return Query(language, text.decode("utf-8")), starts
+
+
+def _compiles(language: Language, source: str) -> bool:
+    try:
+        Query(language, source)
+    except QueryError:
+        return False
+    return True
+
+
+def _load_language(spec: LanguageSpec) -> Language | None:
+    with _lock:
+        if spec.name in _languages:
+            return _languages[spec.name]
+    language: Language | None = None
+    try:
+        module = importlib.import_module(spec.module)
+        language = Language(getattr(module, spec.entry)())
+    except ImportError:
+        logger.warning(
+            "no grammar for %s: `pip install %s` to index those files as code",
+            spec.name,
+            spec.module.replace("_", "-"),
+        )
+    except (AttributeError, ValueError, TypeError) as exc:
+        # ValueError: a wheel built for an ABI this tree-sitter cannot load.
+        logger.warning("grammar %s for %s cannot be loaded: %s", spec.module, spec.name, exc)
+    with _lock:
+        _languages[spec.name] = language
+    return language

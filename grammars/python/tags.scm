@@ -1,0 +1,30 @@
+; Definitions in Python. Methods are functions whose nearest enclosing definition is a class;
+; the extractor decides that from the tree, so one pattern serves both.
+
+(class_definition
+  name: (identifier) @name
+  body: (block . (expression_statement . (string) @doc)?)) @definition.class
+
+(function_definition
+  name: (identifier) @name
+  body: (block . (expression_statement . (string) @doc)?)) @definition.function
+
+(type_alias_statement
+  left: (type (identifier) @name)) @definition.type
+
+; Module-level assignments: UPPER_CASE names are constants by convention.
+(module
+  (expression_statement
+    (assignment left: (identifier) @name) @definition.constant)
+  (#match? @name "^_*[A-Z][A-Z0-9_]*$"))
+
+(module
+  (expression_statement
+    (assignment left: (identifier) @name) @definition.variable)
+  (#not-match? @name "^_*[A-Z][A-Z0-9_]*$"))
+
+; Class attributes (`sides: int = 4`, `name: str`).
+(class_definition
+  body: (block
+    (expression_statement
+      (assignment left: (identifier) @name) @definition.field)))

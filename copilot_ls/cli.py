@@ -4,6 +4,7 @@
 `copilot-ls --tcp --port 2087`            serve LSP on a TCP port
 `copilot-ls complete FILE --line L --character C [--json]`
                                           print the completion an editor would get there
+`copilot-ls index DIR... [--json]`        build or refresh the workspace index snapshot
 `copilot-ls schema`                       print the settings' JSON schema
 
 In stdio mode stdout belongs to the protocol: file descriptor 1 is handed to the protocol writer
@@ -60,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     complete.add_argument(
         "--settings", help="settings as JSON, the same tree editors send (camelCase keys)"
     )
+
+    index = commands.add_parser(
+        "index", help="build or refresh the workspace index snapshot of folders and print stats"
+    )
+    index.add_argument("folders", type=Path, nargs="+", help="workspace folders")
+    index.add_argument("--json", action="store_true", help="print a JSON object")
 
     commands.add_parser("schema", help="print the JSON schema of the settings")
     return parser
@@ -159,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.log_level or default_level, args.log_file)
     if args.command == "complete":
         return _complete(args)
+    if args.command == "index":
+        from copilot_ls.index_cli import run_index
+
+        return run_index(args.folders, as_json=args.json)
     if args.command == "schema":
         from copilot_ls.settings import settings_schema
 

@@ -30,11 +30,12 @@ def run_index(folders: list[Path], *, as_json: bool) -> int:
     roots = [str(f.resolve()) for f in folders]
     build = build_index(roots, progress=_progress_bar if sys.stderr.isatty() else None)
     stats = build.index.stats()
+    languages = dict(sorted(stats.languages.items(), key=lambda kv: -kv[1]))
     result = {
         "folders": roots,
         "files": stats.files,
         "symbols": stats.definitions,
-        "languages": dict(sorted(stats.languages.items(), key=lambda kv: -kv[1])),
+        "languages": languages,
         "seconds": round(build.stats.seconds, 3),
         "warm_start": build.warm,
         "parsed": build.stats.parsed,
@@ -47,7 +48,7 @@ def run_index(folders: list[Path], *, as_json: bool) -> int:
     if as_json:
         print(json.dumps(result, indent=2))
         return 0
-    languages = ", ".join(f"{name} {count}" for name, count in result["languages"].items())
+    by_language = ", ".join(f"{name} {count}" for name, count in languages.items())
     start = "warm start from snapshot" if build.warm else "cold build"
     print(
         f"{stats.files} files, {stats.definitions} symbols in {build.stats.seconds:.2f} s ({start})"
@@ -55,7 +56,7 @@ def run_index(folders: list[Path], *, as_json: bool) -> int:
     print(
         f"parsed {build.stats.parsed}, reused {build.stats.reused}, removed {build.stats.removed}"
     )
-    print(f"languages: {languages}")
+    print(f"languages: {by_language}")
     if build.stats.skipped:
         print("skipped: " + ", ".join(f"{k} {v}" for k, v in build.stats.skipped.items()))
     print(f"snapshot: {build.snapshot}")

@@ -24,7 +24,9 @@ def test_second_run_is_a_warm_start_that_reparses_only_changed_files(tmp_path):
     first = run_index(work, tmp_path / "cache")
     assert first["files"] == 2 and first["symbols"] >= 2 and not first["warm_start"]
     assert first["languages"] == {"python": 1, "go": 1}
-    (work / "a.py").write_text("def area(r):\n    return 3.14159 * r * r\n\n\nclass Shape:\n    pass\n")
+    (work / "a.py").write_text(
+        "def area(r):\n    return 3.14159 * r * r\n\n\nclass Shape:\n    pass\n"
+    )
     second = run_index(work, tmp_path / "cache")
     assert second["warm_start"] and second["parsed"] == 1 and second["reused"] == 1
     assert second["symbols"] == first["symbols"] + 1

@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "complete":
         return _complete(args)
     if args.command == "index":
-        from copilot_ls.index_cli import run_index
+        from copilot_ls.cli_index import run_index
 
         return run_index(args.folders, as_json=args.json)
     if args.command == "schema":

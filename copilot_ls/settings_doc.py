@@ -48,7 +48,7 @@ def main() -> int:
     if "--write" in sys.argv:
         path.write_text(render(text), encoding="utf-8")
         return 0
-    print(settings_table())
+    sys.stdout.write(settings_table() + "\n")
     return 0
 
 

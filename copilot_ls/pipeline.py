@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 CONTEXT_MARGIN = 16
 """Tokens of the context window kept free beyond prompt and generation."""
+TRIM_SUFFIX_TOKENS = 128
+"""Text after the cursor read to trim answers, when the prompt itself does not include it."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ class CompletionPipeline:
             request.offset,
             facts.count_line,
             prefix_budget=budget - suffix_budget,
-            suffix_budget=max(suffix_budget, 1),
+            # A prefix-only prompt leaves the suffix out, but post-processing still reads it.
+            suffix_budget=suffix_budget if template.markers else TRIM_SUFFIX_TOKENS,
         )
         mode = choose_mode(window.cursor_line_suffix, settings.multiline)
         where = Surroundings(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Coroutine
 from typing import Any
 
@@ -18,6 +19,7 @@ from copilot_ls import __version__
 from copilot_ls.backends.base import Backend
 from copilot_ls.backends.llama_cpp import LlamaCppBackend
 from copilot_ls.backends.runner import ModelRunner
+from copilot_ls.index.store import SymbolIndex
 from copilot_ls.pipeline import CompletionPipeline
 from copilot_ls.settings import Settings, parse_settings
 
@@ -36,6 +38,9 @@ class CopilotServer(LanguageServer):
         self.settings = Settings()
         self.runner = ModelRunner(self._load_backend)
         self.pipeline = CompletionPipeline(self.runner, lambda: self.settings)
+        self.index = SymbolIndex()
+        """The workspace index; replaced whole when the background indexing finishes."""
+        self.index_cancel = threading.Event()
         self._shown: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
 
 
 def register_all(server: CopilotServer) -> None:
-    from copilot_ls.features import completion, configuration, inspect
+    from copilot_ls.features import completion, configuration, inspect, workspace_index
 
     configuration.register(server)
     completion.register(server)
     inspect.register(server)
+    workspace_index.register(server)

@@ -8,6 +8,7 @@ import logging
 
 from lsprotocol import types
 
+from copilot_ls.features.workspace_index import index_workspace
 from copilot_ls.server import CopilotServer
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ def register(server: CopilotServer) -> None:
     @server.feature(types.INITIALIZED)
     def initialized(ls: CopilotServer, params: types.InitializedParams) -> None:
         ls.background(_warm_up(ls))
+        ls.background(index_workspace(ls))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(

@@ -12,10 +12,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import unquote, urlparse
 
 from copilot_ls.backends.base import Backend, Cancelled, Generation, GenerationRequest
 from copilot_ls.backends.runner import ModelRunner
+from copilot_ls.context.retrieval import related_definitions, render_context
 from copilot_ls.context.window import LineTokenCounter, build_window
+from copilot_ls.index.store import SymbolIndex
 from copilot_ls.postprocess.filters import (
     Mode,
     Surroundings,
@@ -70,9 +73,17 @@ class _ModelFacts:
 class CompletionPipeline:
     """Runs completions for every document against one model runner."""
 
-    def __init__(self, runner: ModelRunner, settings: Callable[[], Settings]) -> None:
+    def __init__(
+        self,
+        runner: ModelRunner,
+        settings: Callable[[], Settings],
+        index: Callable[[], SymbolIndex] | None = None,
+        root: Callable[[], str | None] | None = None,
+    ) -> None:
         self._runner = runner
         self._settings = settings
+        self._index = index
+        self._root = root
         self._facts: dict[tuple[int, bool], _ModelFacts] = {}
         self._inflight: dict[str, threading.Event] = {}
         self.last: CompletionResult | None = None
@@ -111,6 +122,19 @@ class CompletionPipeline:
         self.last = result
         return result
 
+    def _cross_file_context(self, backend: Backend, uri: str, prefix: str, budget: int) -> str:
+        """Definitions from other files used near the cursor; "" when off, empty or failing."""
+        if self._index is None or budget <= 0:
+            return ""
+        try:
+            path = _path_of(uri)
+            related = related_definitions(self._index(), path, prefix)
+            root = self._root() if self._root else None
+            return render_context(related, path, backend.count_tokens, budget, root)
+        except Exception:  # context is a help: a failure costs the context, not the completion
+            log.exception("cross-file context failed; completing without it")
+            return ""
+
     def _run(
         self, backend: Backend, request: CompletionRequest, cancel: threading.Event
     ) -> CompletionResult:
@@ -120,11 +144,12 @@ class CompletionPipeline:
         max_tokens = settings.max_tokens
         budget = max(64, min(settings.max_prompt_tokens, facts.n_ctx - max_tokens - CONTEXT_MARGIN))
         suffix_budget = int(budget * settings.suffix_ratio) if template.markers else 0
+        context_budget = min(settings.context_tokens, budget // 2) if self._index else 0
         window = build_window(
             request.text,
             request.offset,
             facts.count_line,
-            prefix_budget=budget - suffix_budget,
+            prefix_budget=budget - suffix_budget - context_budget,
             # A prefix-only prompt leaves the suffix out, but post-processing still reads it.
             suffix_budget=suffix_budget if template.markers else TRIM_SUFFIX_TOKENS,
         )
@@ -135,7 +160,8 @@ class CompletionPipeline:
             suffix=window.suffix,
             mode=mode,
         )
-        fim = template.build(window.prefix, window.suffix if template.markers else "")
+        context = self._cross_file_context(backend, request.uri, window.prefix, context_budget)
+        fim = template.build(context + window.prefix, window.suffix if template.markers else "")
         generation = backend.generate(
             GenerationRequest(
                 parts=fim.parts,
@@ -168,6 +194,10 @@ class CompletionPipeline:
                 "generated_tokens": generation.generated_tokens,
             },
         )
+
+
+def _path_of(uri: str) -> str:
+    return unquote(urlparse(uri).path)
 
 
 def _early_stop(where: Surroundings) -> Callable[[str], bool]:

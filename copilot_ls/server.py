@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Coroutine
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -37,10 +38,12 @@ class CopilotServer(LanguageServer):
         )
         self.settings = Settings()
         self.runner = ModelRunner(self._load_backend)
-        self.pipeline = CompletionPipeline(self.runner, lambda: self.settings)
         self.index = SymbolIndex()
         """The workspace index; replaced whole when the background indexing finishes."""
         self.index_cancel = threading.Event()
+        self.pipeline = CompletionPipeline(
+            self.runner, lambda: self.settings, lambda: self.index, self._first_root
+        )
         self._shown: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -49,6 +52,11 @@ class CopilotServer(LanguageServer):
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _first_root(self) -> str | None:
+        folders = list(self.workspace.folders.values())
+        uri = folders[0].uri if folders else self.workspace.root_uri
+        return unquote(urlparse(uri).path) if uri and uri.startswith("file:") else None
 
     def _load_backend(self) -> Backend:
         return LlamaCppBackend(self.settings.model)

@@ -42,6 +42,9 @@ class CompletionSettings:
     """Serve completions at all."""
     max_prompt_tokens: int = 1024
     """Token budget of the same-file window around the cursor (prefix plus suffix)."""
+    context_tokens: int = 256
+    """Tokens of the prompt given to definitions from other files that the code near the
+    cursor uses (from the workspace index); 0 turns cross-file context off."""
     suffix_ratio: float = 0.2
     """Share of that budget given to the text after the cursor (FIM models only)."""
     max_tokens: int = 64

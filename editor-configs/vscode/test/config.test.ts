@@ -51,7 +51,8 @@ describe('settingPaths', () => {
   it('lists the leaves of the bundled schema, in order', () => {
     assert.deepEqual(config.SETTING_PATHS, [
       'model.path', 'model.nCtx', 'model.nThreads', 'model.nGpuLayers', 'model.nBatch',
-      'completion.enable', 'completion.maxPromptTokens', 'completion.suffixRatio',
+      'completion.enable', 'completion.maxPromptTokens', 'completion.contextTokens',
+      'completion.suffixRatio',
       'completion.maxTokens', 'completion.maxTokensSingleLine', 'completion.multiline',
       'completion.temperature', 'completion.tokenHealing', 'completion.fim',
     ]);

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlparse
 from copilot_ls.backends.base import Backend, Cancelled, Generation, GenerationRequest
 from copilot_ls.backends.runner import ModelRunner
 from copilot_ls.context.retrieval import related_definitions, render_context
-from copilot_ls.context.window import LineTokenCounter, build_window
+from copilot_ls.context.window import CursorWindow, LineTokenCounter, build_window
 from copilot_ls.index.store import SymbolIndex
 from copilot_ls.postprocess.filters import (
     Mode,
@@ -144,15 +144,22 @@ class CompletionPipeline:
         max_tokens = settings.max_tokens
         budget = max(64, min(settings.max_prompt_tokens, facts.n_ctx - max_tokens - CONTEXT_MARGIN))
         suffix_budget = int(budget * settings.suffix_ratio) if template.markers else 0
-        context_budget = min(settings.context_tokens, budget // 2) if self._index else 0
-        window = build_window(
-            request.text,
-            request.offset,
-            facts.count_line,
-            prefix_budget=budget - suffix_budget - context_budget,
-            # A prefix-only prompt leaves the suffix out, but post-processing still reads it.
-            suffix_budget=suffix_budget if template.markers else TRIM_SUFFIX_TOKENS,
-        )
+        context_budget = min(settings.context_tokens, budget // 2)
+
+        def window_for(prefix_budget: int) -> CursorWindow:
+            return build_window(
+                request.text,
+                request.offset,
+                facts.count_line,
+                prefix_budget=prefix_budget,
+                # A prefix-only prompt leaves the suffix out, but post-processing still reads it.
+                suffix_budget=suffix_budget if template.markers else TRIM_SUFFIX_TOKENS,
+            )
+
+        window = window_for(budget - suffix_budget)
+        context = self._cross_file_context(backend, request.uri, window.prefix, context_budget)
+        if context:  # the window gives up only what the context really takes
+            window = window_for(budget - suffix_budget - backend.count_tokens(context))
         mode = choose_mode(window.cursor_line_suffix, settings.multiline)
         where = Surroundings(
             line_prefix=window.cursor_line_prefix,
@@ -160,7 +167,6 @@ class CompletionPipeline:
             suffix=window.suffix,
             mode=mode,
         )
-        context = self._cross_file_context(backend, request.uri, window.prefix, context_budget)
         fim = template.build(context + window.prefix, window.suffix if template.markers else "")
         generation = backend.generate(
             GenerationRequest(

@@ -113,3 +113,13 @@ FIB = '''def fibonacci(n):
     if n < 2:
         return n
     return '''
+
+
+async def wait_for_index(client: LanguageClient) -> None:
+    """Until the server's first workspace index reports its end."""
+    for _ in range(600):
+        reports = [r for rs in client.progress_reports.values() for r in rs]
+        if any(isinstance(r, types.WorkDoneProgressEnd) for r in reports):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the workspace index never finished")

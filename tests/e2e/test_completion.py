@@ -203,4 +203,3 @@ async def test_bad_settings_are_reported_once_and_defaults_used(tmp_path):
         warnings = [m for m in client.messages if "settings" in m.message]
         assert len(warnings) == 1
         assert "maxTokens" in warnings[0].message and "colour" in warnings[0].message
-

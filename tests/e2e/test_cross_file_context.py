@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from lsprotocol import types
 
-from tests.e2e.conftest import inline, last_completion, lsp_session, open_document
+from tests.e2e.conftest import (
+    inline,
+    last_completion,
+    lsp_session,
+    open_document,
+    wait_for_index,
+)
 
 pytestmark = pytest.mark.model
 
@@ -19,21 +22,12 @@ def compute_shipping_cost(weight_kg, distance_km, express=False):
     rate = 0.05 if express else 0.02
     return round(weight_kg * distance_km * rate, 2)
 '''
-ORDERS = '''from pricing import compute_shipping_cost
+ORDERS = """from pricing import compute_shipping_cost
 
 
 def order_total(items, weight_kg, distance_km):
     subtotal = sum(item.price for item in items)
-    shipping = compute_shipping_cost('''
-
-
-async def wait_for_index(client) -> None:
-    for _ in range(600):
-        reports = [r for rs in client.progress_reports.values() for r in rs]
-        if any(isinstance(r, types.WorkDoneProgressEnd) for r in reports):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the workspace index never finished")
+    shipping = compute_shipping_cost("""
 
 
 async def test_prompt_for_b_contains_the_definition_from_a(tmp_path):

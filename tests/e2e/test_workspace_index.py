@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from lsprotocol import types
 
-from tests.e2e.conftest import lsp_session
+from tests.e2e.conftest import lsp_session, wait_for_index
 
 SHAPES = '''"""Shapes and their areas."""
 
@@ -36,11 +34,8 @@ async def test_workspace_symbol_finds_definitions_after_indexing(tmp_path, monke
     (work / ".gitignore").write_text("ignored.py\n")
     (work / "ignored.py").write_text("def hidden_function():\n    pass\n")
     async with lsp_session(root=work) as client:
-        for _ in range(600):  # until the progress ends (the first index of two files)
-            reports = [r for rs in client.progress_reports.values() for r in rs]
-            if any(isinstance(r, types.WorkDoneProgressEnd) for r in reports):
-                break
-            await asyncio.sleep(0.1)
+        await wait_for_index(client)
+        reports = [r for rs in client.progress_reports.values() for r in rs]
         assert any(isinstance(r, types.WorkDoneProgressBegin) for r in reports)
         symbols = await client.workspace_symbol_async(types.WorkspaceSymbolParams(query="area"))
         names = {(s.name, s.container_name) for s in symbols}

@@ -41,7 +41,8 @@ class LanguageSpec:
     skip_above: tuple[str, ...] = ()
     """Sibling node types allowed between a doc comment and its definition (attributes...)."""
     inherits: tuple[str, ...] = ()
-    """Query folders read before this language's own (`ecma` holds what JS and TS share)."""
+    """Query folders read before this language's own (`ecma` holds what JS and TS share, `jsx`
+    what JS and TSX share)."""
 
     def language(self) -> Language | None:
         """The grammar, loaded on first use; None (logged once) when its wheel is missing."""
@@ -90,7 +91,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         (".js", ".mjs", ".cjs", ".jsx"),
         "tree_sitter_javascript",
         wrappers=("export_statement",),
-        inherits=("ecma",),
+        inherits=("ecma", "jsx"),
     ),
     LanguageSpec(
         "typescript",
@@ -106,7 +107,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
         "tree_sitter_typescript",
         entry="language_tsx",
         wrappers=("export_statement", "ambient_declaration"),
-        inherits=("ecma", "typescript"),
+        inherits=("ecma", "typescript", "jsx"),
     ),
     LanguageSpec(
         "go",

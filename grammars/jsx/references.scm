@@ -1,4 +1,4 @@
-; TSX adds JSX to TypeScript (which, with grammars/ecma/, is read first): component references.
+; JSX component references (capitalised element names), read by JavaScript and TSX.
 
 (jsx_opening_element
   name: (identifier) @reference.type

@@ -363,7 +363,7 @@ def chunk_lines(
         while end > start and not lines[end - 1].strip():
             end -= 1
         if start < end:
-            chunks.append(Chunk(start, end, "\n".join(lines[start:end])))
+            chunks.append(Chunk(start, end))
     return tuple(chunks)
 
 

@@ -36,12 +36,14 @@ class Definition:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A stretch of a file, cut at definition or blank-line boundaries, for similarity search."""
+    """A stretch of a file, cut at definition or blank-line boundaries, for similarity search.
+
+    Only the line range is kept: the text is read from the editor buffer or the file when a
+    request needs it, which keeps the index and its snapshot small."""
 
     start_line: int
     end_line: int
     """Exclusive."""
-    text: str
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from copilot_ls.index.store import SymbolIndex
 
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT_VERSION = 1
+SNAPSHOT_FORMAT_VERSION = 2
 """Bump whenever the encoding below or the meaning of a model field changes: older snapshots
 are then ignored (and rebuilt) rather than misread."""
 
@@ -232,7 +232,7 @@ def encode_file_symbols(s: FileSymbols) -> list[Any]:
         [_encode_definition(d) for d in s.definitions],
         list(s.imports),
         sorted(s.references),
-        [[c.start_line, c.end_line, c.text] for c in s.chunks],
+        [n for c in s.chunks for n in (c.start_line, c.end_line)],
     ]
 
 
@@ -279,7 +279,7 @@ def decode_file_symbols(raw: Any) -> FileSymbols:
         tuple(map(_decode_definition, defs)),
         _strings(imports),
         frozenset(_strings(refs)),
-        tuple(map(_decode_chunk, chunks)),
+        _decode_chunks(chunks),
     )
 
 
@@ -303,13 +303,11 @@ def _decode_definition(raw: Any) -> Definition:
     return Definition(name, kind, span, signature, doc, container)
 
 
-def _decode_chunk(raw: Any) -> Chunk:
-    if type(raw) is not list or len(raw) != 3:
-        raise SnapshotFormatError("malformed chunk")
-    start, end, text = raw
-    if not (type(start) is int and type(end) is int and type(text) is str):
-        raise SnapshotFormatError("malformed chunk")
-    return Chunk(start, end, text)
+def _decode_chunks(raw: list[Any]) -> tuple[Chunk, ...]:
+    """Chunks are stored flat, [start0, end0, start1, end1, ...]."""
+    if len(raw) % 2 or not all(type(n) is int for n in raw):
+        raise SnapshotFormatError("malformed chunk list")
+    return tuple(Chunk(raw[k], raw[k + 1]) for k in range(0, len(raw), 2))
 
 
 def _strings(raw: Any) -> tuple[str, ...]:

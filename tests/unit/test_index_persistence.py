@@ -43,7 +43,7 @@ def rich_file(path: str) -> FileSymbols:
         ),
         imports=("os.path", "./util"),
         references=frozenset({"math", "pi"}),
-        chunks=(Chunk(0, 5, "class Shape:\n    ...\n"), Chunk(5, 9, "")),
+        chunks=(Chunk(0, 5), Chunk(5, 9)),
     )
 
 

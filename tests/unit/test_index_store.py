@@ -24,7 +24,7 @@ def file_symbols(
         definitions=tuple(definition(n, i) for i, n in enumerate(names)),
         imports=imports,
         references=frozenset({"os"}),
-        chunks=(Chunk(0, 1, "text"),),
+        chunks=(Chunk(0, 1),),
     )
 
 

@@ -20,6 +20,7 @@ from copilot_ls import __version__
 from copilot_ls.backends.base import Backend
 from copilot_ls.backends.llama_cpp import LlamaCppBackend
 from copilot_ls.backends.runner import ModelRunner
+from copilot_ls.context.recent import RecentDocuments
 from copilot_ls.index.store import SymbolIndex
 from copilot_ls.pipeline import CompletionPipeline
 from copilot_ls.settings import Settings, parse_settings
@@ -41,6 +42,8 @@ class CopilotServer(LanguageServer):
         self.index = SymbolIndex()
         """The workspace index; replaced whole when the background indexing finishes."""
         self.index_cancel = threading.Event()
+        self.recent = RecentDocuments()
+        """Open and recently edited documents, kept by `features/documents.py`."""
         self.pipeline = CompletionPipeline(
             self.runner, lambda: self.settings, lambda: self.index, self._first_root
         )

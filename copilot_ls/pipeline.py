@@ -16,7 +16,10 @@ from urllib.parse import unquote, urlparse
 
 from copilot_ls.backends.base import Backend, Cancelled, Generation, GenerationRequest
 from copilot_ls.backends.runner import ModelRunner
-from copilot_ls.context.retrieval import related_definitions, render_context
+from copilot_ls.context.recent import RecentDocuments
+from copilot_ls.context.render import NO_CONTEXT, RenderedContext, render
+from copilot_ls.context.retrieval import ContextQuery, ContextRetriever
+from copilot_ls.context.selection import ContextItem
 from copilot_ls.context.window import CursorWindow, LineTokenCounter, build_window
 from copilot_ls.index.store import SymbolIndex
 from copilot_ls.postprocess.filters import (
@@ -27,7 +30,13 @@ from copilot_ls.postprocess.filters import (
     cut_repetition,
     cut_to_block,
 )
-from copilot_ls.prompts.fim import PREFIX_ONLY, FimTemplate, detect_template
+from copilot_ls.prompts.fim import (
+    PREFIX_ONLY,
+    FimTemplate,
+    RepoLayout,
+    detect_template,
+    repo_layout,
+)
 from copilot_ls.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +70,8 @@ class CompletionResult:
     generation: Generation | None = None
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    context: tuple[ContextItem, ...] = ()
+    """What the model saw from beyond the window, and why (kind, score, name)."""
 
 
 @dataclass
@@ -68,6 +79,8 @@ class _ModelFacts:
     template: FimTemplate
     count_line: LineTokenCounter
     n_ctx: int
+    repo: RepoLayout | None = None
+    """The repo-level layout of the template, when the vocabulary has its tokens."""
 
 
 class CompletionPipeline:
@@ -79,11 +92,14 @@ class CompletionPipeline:
         settings: Callable[[], Settings],
         index: Callable[[], SymbolIndex] | None = None,
         root: Callable[[], str | None] | None = None,
+        recent: Callable[[], RecentDocuments] | None = None,
     ) -> None:
         self._runner = runner
         self._settings = settings
         self._index = index
         self._root = root
+        self._recent = recent
+        self._retriever = ContextRetriever(index, recent)
         self._facts: dict[tuple[int, bool], _ModelFacts] = {}
         self._inflight: dict[str, threading.Event] = {}
         self.last: CompletionResult | None = None
@@ -95,7 +111,12 @@ class CompletionPipeline:
         if facts is None:
             template = detect_template(backend.has_special) if fim_on else PREFIX_ONLY
             n_ctx = int(getattr(backend, "n_ctx", self._settings().model.n_ctx))
-            facts = _ModelFacts(template, LineTokenCounter(backend.count_tokens), n_ctx)
+            facts = _ModelFacts(
+                template,
+                LineTokenCounter(backend.count_tokens),
+                n_ctx,
+                repo_layout(template, backend.has_special),
+            )
             self._facts = {key: facts}
             log.info("model %s: FIM template %s", backend.name, template.family)
         return facts
@@ -122,18 +143,40 @@ class CompletionPipeline:
         self.last = result
         return result
 
-    def _cross_file_context(self, backend: Backend, uri: str, prefix: str, budget: int) -> str:
-        """Definitions from other files used near the cursor; "" when off, empty or failing."""
-        if self._index is None or budget <= 0:
-            return ""
+    def _cross_file_context(
+        self,
+        backend: Backend,
+        facts: _ModelFacts,
+        request: CompletionRequest,
+        window: CursorWindow,
+        budget: int,
+    ) -> RenderedContext:
+        """What the model sees beyond the window; empty when off, when nothing relevant is
+        found, or when retrieval fails."""
+        if budget <= 0 or (self._index is None and self._recent is None):
+            return NO_CONTEXT
         try:
-            path = _path_of(uri)
-            related = related_definitions(self._index(), path, prefix)
+            path = _path_of(request.uri)
             root = self._root() if self._root else None
-            return render_context(related, path, backend.count_tokens, budget, root)
+            layout = facts.repo
+            above = window.prefix[: window.prefix.rfind("\n") + 1].removesuffix("\n")
+            cursor_line = window.prefix_start_line + window.prefix.count("\n")
+            query = ContextQuery(
+                path=path,
+                text=request.text,
+                cursor_line=cursor_line,
+                window_start=window.prefix_start_line,
+                window_end=cursor_line + window.suffix.count("\n") + 1,
+                above=above,
+                budget=budget,
+                line_overhead=1 if layout is not None else 2,  # a comment marker per line
+                root=root,
+            )
+            selection = self._retriever.select(query, facts.count_line)
+            return render(selection, path, root, layout, backend.count_tokens)
         except Exception:  # context is a help: a failure costs the context, not the completion
             log.exception("cross-file context failed; completing without it")
-            return ""
+            return NO_CONTEXT
 
     def _run(
         self, backend: Backend, request: CompletionRequest, cancel: threading.Event
@@ -157,9 +200,9 @@ class CompletionPipeline:
             )
 
         window = window_for(budget - suffix_budget)
-        context = self._cross_file_context(backend, request.uri, window.prefix, context_budget)
-        if context:  # the window gives up only what the context really takes
-            window = window_for(budget - suffix_budget - backend.count_tokens(context))
+        context = self._cross_file_context(backend, facts, request, window, context_budget)
+        if context.tokens:  # the window gives up only what the context really takes
+            window = window_for(budget - suffix_budget - context.tokens)
         mode = choose_mode(window.cursor_line_suffix, settings.multiline)
         where = Surroundings(
             line_prefix=window.cursor_line_prefix,
@@ -167,7 +210,7 @@ class CompletionPipeline:
             suffix=window.suffix,
             mode=mode,
         )
-        fim = template.build(context + window.prefix, window.suffix if template.markers else "")
+        fim = context.prompt(template, window.prefix, window.suffix if template.markers else "")
         generation = backend.generate(
             GenerationRequest(
                 parts=fim.parts,
@@ -192,6 +235,7 @@ class CompletionPipeline:
             raw=generation.text,
             prompt=generation.prompt_text,
             generation=generation,
+            context=context.items,
             timings={
                 "prefill_s": generation.prefill_s,
                 "decode_s": generation.decode_s,

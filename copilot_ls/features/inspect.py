@@ -5,6 +5,7 @@ Lets tests, benchmarks and curious users see the exact prompt the model was give
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from copilot_ls.server import CopilotServer
@@ -27,4 +28,5 @@ def register(server: CopilotServer) -> None:
             "healed": result.generation.healed if result.generation else "",
             "seconds": result.seconds,
             "timings": result.timings,
+            "context": [dataclasses.asdict(item) for item in result.context],
         }

@@ -122,6 +122,12 @@ class SymbolIndex:
                 for d in entry.by_path[path]
             ]
 
+    def definition_files(self, name: str) -> int:
+        """How many files define `name` (cheap: nothing is listed)."""
+        with self._lock:
+            entry = self._names.get(name)
+            return len(entry.by_path) if entry is not None else 0
+
     def importers(self, module: str) -> list[str]:
         """Files whose imports include `module` exactly as written there, sorted."""
         with self._lock:

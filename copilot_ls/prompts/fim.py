@@ -4,12 +4,17 @@ A template turns (prefix, suffix) into prompt parts: text, and special tokens na
 exact text in the model's vocabulary. The family is detected from the vocabulary itself: the
 first registered template whose marker tokens all exist wins. A model with none of them is
 prompted with the prefix alone (`PrefixOnly`), the suffix then only trims the answer.
+
+Families trained on whole repositories (Qwen2.5-Coder, StarCoder2) also have a repo-level
+layout: other files of the repository, each after a file-separator token and its path, then
+the current file's path and its fill-in-the-middle prompt. `build_repo_prompt` writes it,
+with the real special tokens, in the order each family's published format gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from copilot_ls.backends.base import PromptPart, Special
 
@@ -33,8 +38,21 @@ class FimTemplate:
     build: Callable[[str, str], FimPrompt]
     stop_markers: tuple[str, ...] = ()
     """Further special tokens that end the middle (besides end-of-generation tokens)."""
-    file_separator: str | None = None
-    """Repo-level context token, when the family was trained with one."""
+    repo: RepoLayout | None = None
+    """The repo-level layout, when the family was trained with one."""
+
+
+@dataclass(frozen=True)
+class RepoLayout:
+    """How a family was trained to read other files of the repository before the current one."""
+
+    file_separator: str
+    repo_name: str | None = None
+    """The token before the repository's name; None when the vocabulary lacks it."""
+    newline_after_name: bool = False
+    """Qwen2.5-Coder writes a newline after the repository name; StarCoder2 does not."""
+    path_in_prefix: bool = False
+    """StarCoder2 writes the current file's path after `<fim_prefix>`, Qwen2.5-Coder before it."""
 
 
 FIM_TEMPLATES: dict[str, FimTemplate] = {}
@@ -45,12 +63,12 @@ def register_fim_template(
     markers: tuple[str, ...],
     *,
     stop_markers: tuple[str, ...] = (),
-    file_separator: str | None = None,
+    repo: RepoLayout | None = None,
 ) -> Callable[[Callable[[str, str], FimPrompt]], Callable[[str, str], FimPrompt]]:
     """Class the decorated builder as the FIM template of `family`."""
 
     def decorate(build: Callable[[str, str], FimPrompt]) -> Callable[[str, str], FimPrompt]:
-        FIM_TEMPLATES[family] = FimTemplate(family, markers, build, stop_markers, file_separator)
+        FIM_TEMPLATES[family] = FimTemplate(family, markers, build, stop_markers, repo)
         return build
 
     return decorate
@@ -70,7 +88,7 @@ def _psm(pre: str, suf: str, mid: str) -> Callable[[str, str], FimPrompt]:
     "qwen",
     ("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
     stop_markers=("<|fim_pad|>", "<|file_sep|>", "<|repo_name|>"),
-    file_separator="<|file_sep|>",
+    repo=RepoLayout("<|file_sep|>", "<|repo_name|>", newline_after_name=True),
 )
 def qwen(prefix: str, suffix: str) -> FimPrompt:
     return _psm("<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>")(prefix, suffix)
@@ -80,7 +98,7 @@ def qwen(prefix: str, suffix: str) -> FimPrompt:
     "starcoder",
     ("<fim_prefix>", "<fim_suffix>", "<fim_middle>"),
     stop_markers=("<fim_pad>", "<file_sep>", "<|endoftext|>"),
-    file_separator="<file_sep>",
+    repo=RepoLayout("<file_sep>", "<repo_name>", path_in_prefix=True),
 )
 def starcoder(prefix: str, suffix: str) -> FimPrompt:
     return _psm("<fim_prefix>", "<fim_suffix>", "<fim_middle>")(prefix, suffix)
@@ -127,3 +145,48 @@ def detect_template(has_special: Callable[[str], bool]) -> FimTemplate:
         if all(has_special(marker) for marker in template.markers):
             return template
     return PREFIX_ONLY
+
+
+def repo_layout(template: FimTemplate, has_special: Callable[[str], bool]) -> RepoLayout | None:
+    """The template's repo-level layout as far as the vocabulary has its tokens, else None."""
+    layout = template.repo
+    if layout is None or not has_special(layout.file_separator):
+        return None
+    if layout.repo_name is not None and not has_special(layout.repo_name):
+        return replace(layout, repo_name=None)
+    return layout
+
+
+def repo_context_parts(
+    layout: RepoLayout, repo_name: str, files: Sequence[tuple[str, str]]
+) -> tuple[PromptPart, ...]:
+    """What comes before the current file: the repository's name, then each (path, text) file
+    after a separator token, each text ending with one newline."""
+    parts: list[PromptPart] = []
+    if layout.repo_name is not None and repo_name:
+        parts += [
+            Special(layout.repo_name),
+            repo_name + ("\n" if layout.newline_after_name else ""),
+        ]
+    for path, text in files:
+        body = text.rstrip("\n")
+        parts += [Special(layout.file_separator), f"{path}\n{body}\n"]
+    return tuple(parts)
+
+
+def build_repo_prompt(
+    template: FimTemplate,
+    layout: RepoLayout,
+    context: tuple[PromptPart, ...],
+    current_path: str,
+    prefix: str,
+    suffix: str,
+) -> FimPrompt:
+    """The repo-level prompt: `context` (from `repo_context_parts`), then the current file."""
+    if layout.path_in_prefix:
+        inner = template.build(f"{current_path}\n{prefix}", suffix)
+        head: tuple[PromptPart, ...] = (*context, Special(layout.file_separator))
+    else:
+        inner = template.build(prefix, suffix)
+        head = (*context, Special(layout.file_separator), f"{current_path}\n")
+    return FimPrompt(head + inner.parts, inner.cursor_part + len(head), inner.uses_suffix)

@@ -1,4 +1,6 @@
-"""A completion in file B sees the definition, from file A, of the function B calls."""
+"""A completion sees code from other files: the definition, from file A, of the function file B
+calls; code that looks like the lines above the cursor; each in the model's repo-level format
+when it has one."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from tests.e2e.conftest import (
     open_document,
     wait_for_index,
 )
+from tests.fixtures.tiny_gguf import write_tiny_model
 
 pytestmark = pytest.mark.model
 
@@ -56,3 +59,62 @@ async def test_cross_file_context_can_be_switched_off(tmp_path):
         await inline(client, uri, len(lines) - 1, len(lines[-1]))
         prompt = (await last_completion(client))["prompt"]
     assert prompt == ORDERS
+
+
+REPORT = """def print_invoice(invoice):
+    customer = invoice.customer_name
+    for line in invoice.line_items:
+        print(line.description, line.quantity, line.unit_price)
+    print("total", invoice.total_amount)
+"""
+BILLING = """def invoice_summary(invoice):
+    name = invoice.customer_name
+    for line in invoice.line_items:
+        subtotal = line.quantity * line.unit_price
+    return """
+
+
+async def test_a_similar_chunk_from_another_file_is_in_the_prompt(tmp_path):
+    """report.py defines nothing billing.py uses, but its code uses the same identifiers."""
+    (tmp_path / "report.py").write_text(REPORT)
+    options = {"completion": {"maxTokens": 8}}
+    async with lsp_session(options, root=tmp_path) as client:
+        await wait_for_index(client)
+        uri = open_document(client, tmp_path / "billing.py", BILLING)
+        lines = BILLING.split("\n")
+        await inline(client, uri, len(lines) - 1, len(lines[-1]))
+        details = await last_completion(client)
+    prompt = details["prompt"]
+    assert "# From report.py:" in prompt
+    assert '#     print("total", invoice.total_amount)' in prompt
+    assert prompt.endswith(BILLING)
+    similar = [item for item in details["context"] if item["kind"] == "similar"]
+    assert [item["path"] for item in similar] == [str(tmp_path / "report.py")]
+
+
+@pytest.mark.parametrize(
+    ("family", "expected"),
+    [
+        (
+            "starcoder",
+            "<repo_name>{repo}<file_sep>pricing.py\n{code}<file_sep><fim_prefix>orders.py\n",
+        ),
+        ("qwen", "<|repo_name|>{repo}\n<|file_sep|>pricing.py\n{code}<|file_sep|>orders.py\n"),
+    ],
+)
+async def test_repo_level_models_see_other_files_after_file_separator_tokens(
+    tmp_path, family, expected
+):
+    model = write_tiny_model(tmp_path / "models" / f"tiny-{family}.gguf", family)
+    (tmp_path / "pricing.py").write_text(PRICING)
+    options = {"model": {"path": str(model), "nCtx": 2048}, "completion": {"maxTokens": 4}}
+    async with lsp_session(options, root=tmp_path) as client:
+        await wait_for_index(client)
+        uri = open_document(client, tmp_path / "orders.py", ORDERS)
+        lines = ORDERS.split("\n")
+        await inline(client, uri, len(lines) - 1, len(lines[-1]))
+        details = await last_completion(client)
+    code = PRICING[PRICING.index("def compute_shipping_cost") :]
+    assert details["prompt"].startswith(expected.format(repo=tmp_path.name, code=code))
+    assert "# From" not in details["prompt"]  # no comment block besides the separators
+    assert [item["kind"] for item in details["context"]] == ["definition"]

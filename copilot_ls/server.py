@@ -21,7 +21,9 @@ from copilot_ls.backends.base import Backend
 from copilot_ls.backends.llama_cpp import LlamaCppBackend
 from copilot_ls.backends.runner import ModelRunner
 from copilot_ls.context.recent import RecentDocuments
+from copilot_ls.index.buffers import BufferIndexer
 from copilot_ls.index.store import SymbolIndex
+from copilot_ls.index.watcher import IndexWatcher
 from copilot_ls.pipeline import CompletionPipeline
 from copilot_ls.settings import Settings, parse_settings
 
@@ -42,10 +44,19 @@ class CopilotServer(LanguageServer):
         self.index = SymbolIndex()
         """The workspace index; replaced whole when the background indexing finishes."""
         self.index_cancel = threading.Event()
+        self.watcher: IndexWatcher | None = None
+        """Keeps `index` fresh from disk and `workspace/didChangeWatchedFiles`, once indexing
+        starts (`features/workspace_index.py`)."""
         self.recent = RecentDocuments()
         """Open and recently edited documents, kept by `features/documents.py`."""
+        self.buffers = BufferIndexer(lambda: self.index)
+        """Indexes open buffers as they are edited (`features/documents.py`)."""
         self.pipeline = CompletionPipeline(
-            self.runner, lambda: self.settings, lambda: self.index, self._first_root
+            self.runner,
+            lambda: self.settings,
+            lambda: self.index,
+            self._first_root,
+            lambda: self.recent,
         )
         self._shown: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()

@@ -12,9 +12,18 @@ if TYPE_CHECKING:
 
 
 def register_all(server: CopilotServer) -> None:
-    from copilot_ls.features import completion, configuration, inspect, workspace_index
+    from copilot_ls.features import (
+        code_actions,
+        completion,
+        configuration,
+        documents,
+        inspect,
+        workspace_index,
+    )
 
     configuration.register(server)
     completion.register(server)
     inspect.register(server)
     workspace_index.register(server)
+    documents.register(server)
+    code_actions.register(server)

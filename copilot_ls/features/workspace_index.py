@@ -1,21 +1,31 @@
-"""Features stage: index the workspace in the background and answer `workspace/symbol`.
+"""Features stage: index the workspace in the background, keep it fresh, answer
+`workspace/symbol`.
 
 The initial index runs on its own thread (never the model's), starting from the snapshot when
 there is one, and reports LSP work-done progress with a percentage. Completion requests are
 never blocked by it: until it finishes, the previous (or an empty) index answers.
+
+An `IndexWatcher` then keeps the index fresh: it starts observing the workspace folders before
+the initial walk (so nothing changed during it is lost) and applies changes once the index is
+ready; `workspace/didChangeWatchedFiles` notifications (registered for dynamically when the
+client can) go through the same debounced path. The snapshot is saved at most every 30 s after
+changes and once at shutdown, off the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import uuid
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
-from copilot_ls.index.build import build_index
+from copilot_ls.index.build import IndexBuild, build_index
 from copilot_ls.index.model import Definition
+from copilot_ls.index.persistence import save_snapshot
+from copilot_ls.index.watcher import IndexWatcher, SnapshotSaver
 from copilot_ls.server import CopilotServer
 
 log = logging.getLogger(__name__)
@@ -46,13 +56,33 @@ def workspace_roots(ls: CopilotServer) -> list[str]:
     uris = [folder.uri for folder in ls.workspace.folders.values()]
     if not uris and ls.workspace.root_uri:
         uris = [ls.workspace.root_uri]
-    return [unquote(urlparse(uri).path) for uri in uris if uri.startswith("file:")]
+    return [_path(uri) for uri in uris if uri.startswith("file:")]
+
+
+def _path(uri: str) -> str:
+    return unquote(urlparse(uri).path)
 
 
 async def index_workspace(ls: CopilotServer) -> None:
+    """Index the workspace folders, then keep the index fresh until shutdown."""
     roots = workspace_roots(ls)
     if not roots:
         return
+    ls.background(_register_watched_files(ls))
+    watcher = ls.watcher = IndexWatcher(roots, observe=ls.settings.index.watch)
+    await asyncio.to_thread(watcher.start)
+    build = await _build_with_progress(ls, roots)
+    if build is None:
+        return
+    ls.index = build.index
+    ls.buffers.reapply()  # edits made in open buffers while indexing
+    saver = SnapshotSaver(functools.partial(save_snapshot, build.index, roots))
+    watcher.attach(build.index, saver)
+
+
+async def _build_with_progress(ls: CopilotServer, roots: list[str]) -> IndexBuild | None:
+    """The initial index, reported as work-done progress; None when it failed or was
+    cancelled."""
     token = f"copilot-ls/index/{uuid.uuid4()}"
     loop = asyncio.get_running_loop()
     progress = ls.work_done_progress
@@ -88,15 +118,38 @@ async def index_workspace(ls: CopilotServer) -> None:
         log.exception("indexing %s failed", roots)
         if report:
             progress.end(token, types.WorkDoneProgressEnd(message=f"indexing failed: {exc}"))
-        return
+        return None
     if build.stats.cancelled:
-        return
-    ls.index = build.index
+        return None
     stats = build.index.stats()
     summary = f"{stats.files} files, {stats.definitions} symbols in {build.stats.seconds:.1f} s"
     log.info("index ready: %s (warm start: %s)", summary, build.warm)
     if report:
         progress.end(token, types.WorkDoneProgressEnd(message=summary))
+    return build
+
+
+async def _register_watched_files(ls: CopilotServer) -> None:
+    """Ask the client for `workspace/didChangeWatchedFiles` on every file, when it can
+    register for it dynamically."""
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if not (watched and watched.dynamic_registration):
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern="**/*")]
+    )
+    registration = types.Registration(
+        id=f"copilot-ls/watched-files/{uuid.uuid4()}",
+        method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+        register_options=options,
+    )
+    try:
+        await ls.client_register_capability_async(
+            types.RegistrationParams(registrations=[registration])
+        )
+    except Exception as exc:  # the server's own watcher still sees changes
+        log.info("the client refused workspace/didChangeWatchedFiles: %s", exc)
 
 
 def _symbol(path: str, definition: Definition) -> types.WorkspaceSymbol:
@@ -117,8 +170,24 @@ def _symbol(path: str, definition: Definition) -> types.WorkspaceSymbol:
 
 def register(server: CopilotServer) -> None:
     @server.feature(types.SHUTDOWN)
-    def shutdown(ls: CopilotServer, params: None) -> None:
+    async def shutdown(ls: CopilotServer, params: None) -> None:
         ls.index_cancel.set()  # a long first index must not hold the process open
+        watcher, ls.watcher = ls.watcher, None
+        if watcher is not None:
+            await asyncio.to_thread(watcher.stop)  # saves the snapshot if changes are pending
+
+    @server.feature(types.EXIT)
+    def exit_(ls: CopilotServer, params: None) -> None:
+        watcher, ls.watcher = ls.watcher, None
+        if watcher is not None:  # exit without shutdown: stop at once, save nothing
+            watcher.stop(timeout=0, flush=False)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(
+        ls: CopilotServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        if ls.watcher is not None:
+            ls.watcher.notify(_path(c.uri) for c in params.changes if c.uri.startswith("file:"))
 
     @server.feature(types.WORKSPACE_SYMBOL)
     def workspace_symbol(

@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import itertools
 import logging
 import re
 from dataclasses import dataclass, replace
 
 from tree_sitter import Node, QueryCursor, Tree
 
+from copilot_ls.index.chunks import MAX_CHUNK_LINES as MAX_CHUNK_LINES  # re-exported
+from copilot_ls.index.chunks import chunk_lines
 from copilot_ls.index.languages import LanguageSpec, language_for_path
-from copilot_ls.index.model import Chunk, Definition, FileSymbols, Span
+from copilot_ls.index.model import Definition, FileSymbols, Span
 
 logger = logging.getLogger(__name__)
 
-MAX_CHUNK_LINES = 40
 MAX_SIGNATURE_CHARS = 200
 
 _CLASS_LIKE = frozenset({"class", "struct", "interface", "trait", "enum", "impl"})
@@ -38,7 +38,7 @@ _XML_DOC_TAGS = re.compile(r"</?(?:summary|remarks|returns|para)>")
 _STRING_QUOTES = re.compile(r"^[rRbBuUfF]*(\"\"\"|'''|\"|')(.*)\1$", re.DOTALL)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Found:
     """A definition as the tags query found it, before its container is known."""
 
@@ -54,7 +54,7 @@ class _Found:
     """First line of `outer` or of the doc comment above it."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Block:
     """A stretch of the tree that chunks should not cut through if they can help it."""
 
@@ -68,20 +68,54 @@ class _Block:
 def extract_file(path: str, data: bytes, *, mtime_ns: int = 0) -> FileSymbols:
     """Everything the index keeps about one file; its language is chosen from `path`."""
     content_hash = hashlib.blake2b(data, digest_size=16).hexdigest()
-    source = data.removeprefix(b"\xef\xbb\xbf")  # a BOM is no text, and the parsers trip on it
-    try:
-        text = source.decode("utf-8")
-    except UnicodeDecodeError:  # parse the repaired text so that every node decodes cleanly
-        text = source.decode("utf-8", errors="replace")
-        source = text.encode("utf-8")
-    base = FileSymbols(path, "text", content_hash, mtime_ns, len(data))
-    lines = text.split("\n")
+    source = parseable_source(data)
     spec = language_for_path(path)
     parser = spec.parser() if spec is not None else None
-    if spec is None or parser is None:
+    tree = None
+    if spec is not None and parser is not None:
+        try:
+            tree = parser.parse(source)
+        except Exception:  # one odd file must not stop the indexing of a workspace
+            logger.exception("cannot parse %s; indexing it as text", path)
+    return symbols_from_tree(
+        path, source, tree, spec, mtime_ns=mtime_ns, content_hash=content_hash, size=len(data)
+    )
+
+
+def extract_text(path: str, text: str, *, mtime_ns: int = 0) -> FileSymbols:
+    """`extract_file` for a document already in memory (an editor buffer)."""
+    return extract_file(path, text.encode("utf-8", errors="surrogatepass"), mtime_ns=mtime_ns)
+
+
+def parseable_source(data: bytes) -> bytes:
+    """What the parsers read: `data` without a BOM (no text, and the parsers trip on it), with
+    invalid UTF-8 repaired so that every node decodes cleanly."""
+    source = data.removeprefix(b"\xef\xbb\xbf")
+    try:
+        source.decode("utf-8")
+    except UnicodeDecodeError:
+        source = source.decode("utf-8", errors="replace").encode("utf-8")
+    return source
+
+
+def symbols_from_tree(
+    path: str,
+    source: bytes,
+    tree: Tree | None,
+    spec: LanguageSpec | None,
+    *,
+    mtime_ns: int,
+    content_hash: str,
+    size: int | None = None,
+) -> FileSymbols:
+    """`FileSymbols` of `source` (valid UTF-8, see `parseable_source`) already parsed into
+    `tree` with `spec`'s grammar; without a tree or a spec the file is indexed as text."""
+    text = source.decode("utf-8", errors="replace")
+    base = FileSymbols(path, "text", content_hash, mtime_ns, len(source) if size is None else size)
+    lines = text.split("\n")
+    if spec is None or tree is None:
         return replace(base, chunks=chunk_lines(lines, ()))
     try:
-        tree = parser.parse(source)
         tags, import_nodes, reference_nodes = _run_queries(spec, tree)
         found, blocks = _find_definitions(spec, tags)
         ascii_only = source.isascii()
@@ -98,11 +132,6 @@ def extract_file(path: str, data: bytes, *, mtime_ns: int = 0) -> FileSymbols:
         return replace(base, chunks=chunk_lines(lines, ()))
 
 
-def extract_text(path: str, text: str, *, mtime_ns: int = 0) -> FileSymbols:
-    """`extract_file` for a document already in memory (an editor buffer)."""
-    return extract_file(path, text.encode("utf-8", errors="surrogatepass"), mtime_ns=mtime_ns)
-
-
 # ---- definitions -------------------------------------------------------------------------------
 
 
@@ -117,16 +146,18 @@ def _run_queries(spec: LanguageSpec, tree: Tree) -> tuple[list[_Match], list[Nod
     tags: list[_Match] = []
     imports: list[Node] = []
     references: list[Node] = []
-    for pattern, captures in QueryCursor(queries.query).matches(tree.root_node):
-        kind = queries.pattern_kinds[pattern]
-        if kind == "tags":
-            tags.append((pattern, captures))
-        elif kind == "imports":
-            imports.extend(captures.get("import", ()))
+    kinds, reference_names = queries.pattern_kinds, queries.reference_captures
+    # This loop sees every match of every file (most are references), so it stays minimal.
+    for match in QueryCursor(queries.query).matches(tree.root_node):
+        kind = kinds[match[0]]
+        if kind == "references":
+            for name, nodes in match[1].items():
+                if name in reference_names:
+                    references += nodes
+        elif kind == "tags":
+            tags.append(match)
         else:
-            for name, nodes in captures.items():
-                if name.startswith("reference"):
-                    references.extend(nodes)
+            imports += match[1].get("import", ())
     return tags, imports, references
 
 
@@ -329,70 +360,10 @@ def _imports(nodes: list[Node]) -> tuple[str, ...]:
 def _references(nodes: list[Node], declared: set[int]) -> frozenset[str]:
     """Referenced names, except the name nodes of definitions (`declared` holds their start
     bytes), so that queries may capture every type identifier."""
-    names = {_text(n) for n in nodes if n.start_byte not in declared}
-    names.discard("")
-    return frozenset(names)
+    # Deduplicated as bytes first: a file references far fewer names than it has references.
+    names = {n.text for n in nodes if n.start_byte not in declared}
+    return frozenset(name.decode("utf-8", errors="replace") for name in names if name)
 
 
 def _text(node: Node) -> str:
     return (node.text or b"").decode("utf-8", errors="replace")
-
-
-# ---- chunks ------------------------------------------------------------------------------------
-
-
-def chunk_lines(
-    lines: list[str], boundaries: list[int] | tuple[int, ...], nested: list[int] | None = None
-) -> tuple[Chunk, ...]:
-    """Cut `lines` at `boundaries` (top-level definition starts); a piece longer than
-    MAX_CHUNK_LINES is cut again at `nested` definition starts, then at blank lines."""
-    cuts = sorted({0, len(lines), *(b for b in boundaries if 0 < b < len(lines))})
-    inner = sorted(set(nested or ()))
-    pieces: list[tuple[int, int]] = []
-    for start, end in itertools.pairwise(cuts):
-        if end - start <= MAX_CHUNK_LINES:
-            pieces.append((start, end))
-            continue
-        sub_cuts = [start, *(b for b in inner if start < b < end), end]
-        for sub_start, sub_end in _merge_small(list(itertools.pairwise(sub_cuts))):
-            pieces.extend(_windows(lines, sub_start, sub_end))
-    chunks = []
-    for start, end in pieces:
-        while start < end and not lines[start].strip():
-            start += 1
-        while end > start and not lines[end - 1].strip():
-            end -= 1
-        if start < end:
-            chunks.append(Chunk(start, end))
-    return tuple(chunks)
-
-
-def _merge_small(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for start, end in pieces:
-        if merged and end - merged[-1][0] <= MAX_CHUNK_LINES:
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _windows(lines: list[str], start: int, end: int) -> list[tuple[int, int]]:
-    """Blank-line-separated paragraphs of [start, end) packed into windows of at most
-    MAX_CHUNK_LINES; a longer paragraph is cut every MAX_CHUNK_LINES lines."""
-    if end - start <= MAX_CHUNK_LINES:
-        return [(start, end)]
-    paragraphs: list[tuple[int, int]] = []
-    at = start
-    for row in range(start, end):
-        if not lines[row].strip():
-            if row > at:
-                paragraphs.append((at, row))
-            at = row + 1
-    if at < end:
-        paragraphs.append((at, end))
-    pieces: list[tuple[int, int]] = []
-    step = MAX_CHUNK_LINES
-    for p_start, p_end in paragraphs:
-        pieces.extend((s, min(s + step, p_end)) for s in range(p_start, p_end, step))
-    return _merge_small(pieces)

@@ -50,6 +50,8 @@ class RefreshStats:
     """Files (re-)extracted."""
     reused: int = 0
     """Files whose indexed symbols were kept (same mtime and size, or same content hash)."""
+    retimed: int = 0
+    """Of the reused files, those kept for their content hash: their new mtime was recorded."""
     removed: int = 0
     """Indexed files dropped: vanished, now ignored or skipped, or failing to extract."""
     failed: int = 0
@@ -101,7 +103,7 @@ def refresh_index(
     for done, candidate in enumerate(candidates, start=1):
         if cancel is not None and cancel.is_set():
             return _finish(stats, started, cancelled=True)
-        _refresh_file(candidate, index, extract, stats, max_file_bytes)
+        refresh_file(candidate, index, extract, stats, max_file_bytes)
         if progress is not None:
             progress(done, total)
     if progress is not None and total == 0:
@@ -109,13 +111,16 @@ def refresh_index(
     return _finish(stats, started, cancelled=False)
 
 
-def _refresh_file(
+def refresh_file(
     candidate: Candidate,
     index: SymbolIndex,
     extract: Extract,
     stats: RefreshStats,
-    max_file_bytes: int,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> None:
+    """Bring one file the walk (or a watcher) found up to date in `index`: kept when its
+    (mtime_ns, size) or its content hash match what is indexed, dropped when it can no longer be
+    read or its content is not worth indexing, re-extracted otherwise; `stats` counts which."""
     path = candidate.path
     old = index.get(path)
     if old is not None and (old.mtime_ns, old.size) == (candidate.mtime_ns, candidate.size):
@@ -130,6 +135,7 @@ def _refresh_file(
     if old is not None and old.content_hash == content_hash(data):
         index.replace(dataclasses.replace(old, mtime_ns=candidate.mtime_ns, size=len(data)))
         stats.reused += 1
+        stats.retimed += 1
         return
     try:
         symbols = extract(path, data, candidate.mtime_ns)

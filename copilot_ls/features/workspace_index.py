@@ -69,7 +69,10 @@ async def index_workspace(ls: CopilotServer) -> None:
     if not roots:
         return
     ls.background(_register_watched_files(ls))
-    watcher = ls.watcher = IndexWatcher(roots, observe=ls.settings.index.watch)
+    # An open buffer is newer than its file: after a batch from disk, its symbols win again.
+    watcher = ls.watcher = IndexWatcher(
+        roots, observe=ls.settings.index.watch, on_applied=lambda _batch: ls.buffers.reapply()
+    )
     await asyncio.to_thread(watcher.start)
     build = await _build_with_progress(ls, roots)
     if build is None:

@@ -219,6 +219,7 @@ class CompletionPipeline:
                 token_healing=settings.token_healing,
                 temperature=settings.temperature,
                 stop=_early_stop(where),
+                speculative=settings.speculative,
             ),
             cancel,
         )
@@ -242,6 +243,8 @@ class CompletionPipeline:
                 "prompt_tokens": generation.prompt_tokens,
                 "reused_tokens": generation.reused_tokens,
                 "generated_tokens": generation.generated_tokens,
+                "drafted_tokens": generation.drafted_tokens,
+                "accepted_tokens": generation.accepted_tokens,
             },
         )
 

@@ -38,6 +38,10 @@ class GenerationRequest:
     stop: Callable[[str], bool] | None = None
     """Called with the text generated so far; True ends generation early."""
     add_bos: bool = True
+    speculative: Literal["auto", "lookup", "draft", "off"] = "auto"
+    """Where drafted tokens come from (see `completion.speculative`); the text is the same."""
+    extra_sources: tuple[str, ...] = ()
+    """Other text likely to be repeated (similar code elsewhere): drafts may copy from it."""
 
 
 StopReason = Literal["eos", "stop", "length", "cancelled"]
@@ -53,12 +57,20 @@ class Generation:
     reused_tokens: int = 0
     """Prompt tokens whose KV state was already evaluated and was kept."""
     generated_tokens: int = 0
+    token_ids: list[int] = field(default_factory=list)
+    """The generated tokens (healed ones included)."""
     healed: str = ""
     """The text backed off the prompt and re-generated under constraint."""
     prefill_s: float = 0.0
     decode_s: float = 0.0
     prompt_text: str = ""
     """The prompt as the model saw it, special tokens written out (for logs and tests)."""
+    drafted_tokens: int = 0
+    """Tokens guessed by speculative decoding and verified by the model."""
+    accepted_tokens: int = 0
+    """Of those, the ones the model would have generated anyway (kept)."""
+    draft_batches: int = 0
+    """Batched verifications (each replaces up to 1 + its accepted tokens' decode steps)."""
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -82,6 +94,10 @@ class Backend(ABC):
     @abstractmethod
     def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
         """Generate text; check `cancel` at least once per token step and stop when it is set."""
+
+    def chat_template(self) -> str | None:
+        """The model's own chat template (Jinja text), used by code actions; None if it has none."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing to free
         """Release the model."""

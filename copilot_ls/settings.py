@@ -32,6 +32,9 @@ class ModelSettings:
     """Layers offloaded to a GPU when llama.cpp was built with one; -1 means all."""
     n_batch: int = 512
     """Largest batch of prompt tokens evaluated at once."""
+    draft_path: str = ""
+    """GGUF file of a small model sharing the main model's vocabulary that drafts tokens for
+    speculative decoding (e.g. a 0.5B model for a 7B one of the same family); empty means none."""
 
 
 @dataclass(frozen=True)
@@ -43,8 +46,8 @@ class CompletionSettings:
     max_prompt_tokens: int = 1024
     """Token budget of the same-file window around the cursor (prefix plus suffix)."""
     context_tokens: int = 256
-    """Tokens of the prompt given to definitions from other files that the code near the
-    cursor uses (from the workspace index); 0 turns cross-file context off."""
+    """Tokens of the prompt given to code beyond the cursor window: definitions of the names
+    used near the cursor, similar code from related files, recent edits; 0 turns it off."""
     suffix_ratio: float = 0.2
     """Share of that budget given to the text after the cursor (FIM models only)."""
     max_tokens: int = 64
@@ -59,6 +62,32 @@ class CompletionSettings:
     """Back the prompt off to a token boundary and make the model re-type what was cut."""
     fim: Literal["auto", "off"] = "auto"
     """`auto`: use fill-in-the-middle when the model's vocabulary has FIM tokens."""
+    speculative: Literal["auto", "lookup", "draft", "off"] = "off"
+    """Speculative decoding (the same text as plain decoding): `auto` drafts from earlier text
+    of the prompt and, when `model.draftPath` is set, from the draft model; `lookup` and `draft`
+    use only one of them; `off` decodes one token at a time. Off by default until it is
+    measured faster on CPUs (see BENCHMARKS.md)."""
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """How the workspace index is kept."""
+
+    watch: bool = True
+    """Watch the workspace folders for changes made outside the editor and update the index;
+    read when the workspace is first indexed."""
+
+
+@dataclass(frozen=True)
+class ActionSettings:
+    """Code actions (refactors, tests, explanations) run by the model on request."""
+
+    enable: bool = True
+    """Offer the code actions at all."""
+    max_tokens: int = 320
+    """Most tokens the model writes for one code action."""
+    max_code_tokens: int = 1536
+    """Longest code, in tokens, an action sends to the model; select less for longer code."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +96,8 @@ class Settings:
 
     model: ModelSettings = field(default_factory=ModelSettings)
     completion: CompletionSettings = field(default_factory=CompletionSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    actions: ActionSettings = field(default_factory=ActionSettings)
 
 
 def camel(name: str) -> str:

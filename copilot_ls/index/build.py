@@ -1,7 +1,8 @@
 """Index stage: bring a workspace's index up to date, starting from its snapshot when it has one.
 
 Load the msgpack snapshot (a warm start), re-extract only what changed on disk, save the
-result atomically. Used by `copilot-ls index` and, later, by the server at start-up.
+result atomically, and only when something changed: a warm start over an unchanged workspace
+costs the load and one `stat` per file. Used by `copilot-ls index` and by the server at start-up.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 from copilot_ls.index.extract import extract_file
 from copilot_ls.index.model import FileSymbols
-from copilot_ls.index.persistence import load_snapshot, save_snapshot
+from copilot_ls.index.persistence import gc_paused, load_snapshot, save_snapshot, snapshot_path
 from copilot_ls.index.refresh import Progress, RefreshStats, refresh_index
 from copilot_ls.index.store import SymbolIndex
 
@@ -24,7 +25,8 @@ class IndexBuild:
     warm: bool
     """A snapshot was found and used."""
     snapshot: str | None
-    """Where the snapshot was saved (None when it could not be)."""
+    """Where the snapshot is: saved now, or loaded and still current (None when it could not
+    be saved, or the build was cancelled)."""
 
 
 def _extract(path: str, data: bytes, mtime_ns: int) -> FileSymbols:
@@ -40,8 +42,18 @@ def build_index(
 ) -> IndexBuild:
     """The up-to-date index of `roots`, saved as their snapshot."""
     root_list = list(roots)
-    loaded = load_snapshot(root_list, cache=cache)
-    index = loaded if loaded is not None else SymbolIndex()
-    stats = refresh_index(root_list, index, _extract, progress=progress, cancel=cancel)
-    saved = None if stats.cancelled else save_snapshot(index, root_list, cache=cache)
+    with gc_paused():
+        loaded = load_snapshot(root_list, cache=cache)
+        index = loaded if loaded is not None else SymbolIndex()
+        stats = refresh_index(root_list, index, _extract, progress=progress, cancel=cancel)
+        if stats.cancelled:
+            return IndexBuild(index, stats, loaded is not None, None)
+        if loaded is not None and not _changed(stats):
+            return IndexBuild(index, stats, True, str(snapshot_path(root_list, cache=cache)))
+        saved = save_snapshot(index, root_list, cache=cache)
     return IndexBuild(index, stats, loaded is not None, str(saved) if saved else None)
+
+
+def _changed(stats: RefreshStats) -> bool:
+    """Whether a refresh changed anything a snapshot holds."""
+    return bool(stats.parsed or stats.removed or stats.failed or stats.retimed)

@@ -15,6 +15,7 @@ import inspect
 import logging
 import re
 from dataclasses import dataclass, replace
+from sys import intern
 
 from tree_sitter import Node, QueryCursor, Tree
 
@@ -174,7 +175,8 @@ def _find_definitions(spec: LanguageSpec, tags: list[_Match]) -> tuple[list[_Fou
             start = doc_line if doc_line >= 0 else scope.start_point.row
             blocks.append(_Block(scope.start_byte, scope.end_byte, start, "impl"))
             continue
-        kind = next((c[11:] for c in captures if c.startswith("definition.")), None)
+        # Interned, as snapshot loads do: one string per kind and name across the whole index.
+        kind = next((intern(c[11:]) for c in captures if c.startswith("definition.")), None)
         if kind is None or "name" not in captures:
             continue
         name = captures["name"][0]
@@ -186,7 +188,7 @@ def _find_definitions(spec: LanguageSpec, tags: list[_Match]) -> tuple[list[_Fou
         doc, doc_line = _docstring(docs[0]) if docs else _comment_above(spec, outer)
         start = doc_line if doc_line >= 0 else outer.start_point.row
         owner = _text(captures["container"][0]) if "container" in captures else ""
-        found = _Found(node, _text(name), name.start_byte, kind, doc, owner, outer, start)
+        found = _Found(node, intern(_text(name)), name.start_byte, kind, doc, owner, outer, start)
         claimed[name.start_byte] = (pattern, found)
     found_all = sorted((f for _, f in claimed.values()), key=lambda f: f.node.start_byte)
     for f in found_all:

@@ -2,6 +2,9 @@
 
 Each `LanguageSpec` names a language, the file names it claims and the PyPI grammar wheel that
 parses it. Grammars and the query files in `grammars/<name>/` are loaded on first use and cached.
+The query files ship inside the package as `copilot_ls.grammars` and are read through
+importlib.resources; a source checkout whose install predates that mapping reads its own
+`grammars/` folder.
 A missing wheel is logged once and degrades to "no language" (its files are indexed as plain
 text); a query file that does not compile is logged once and left out. Neither ever crashes.
 """
@@ -9,18 +12,37 @@ text); a query file that does not compile is logged once and left out. Neither e
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tree_sitter import Language, Parser, Query, QueryError
 
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable  # Python 3.11+; only a type here
+
 logger = logging.getLogger(__name__)
 
-GRAMMARS_DIR = Path(__file__).resolve().parents[2] / "grammars"
-"""Where the query files live: `grammars/<language>/<kind>.scm`, kind one of QUERY_KINDS."""
+GRAMMARS_PACKAGE = "copilot_ls.grammars"
+"""The package the top-level `grammars/` folder is installed as (see setup.py)."""
+
+
+def grammars_root() -> Traversable:
+    """The folder of query files: the `copilot_ls.grammars` package's resources (a wheel, or
+    an editable install that maps it), else the `grammars/` folder of the source checkout this
+    module runs from."""
+    try:
+        return importlib.resources.files(GRAMMARS_PACKAGE)
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[2] / "grammars"
+
+
+GRAMMARS_DIR = grammars_root()
+"""Where the query files live: `<language>/<kind>.scm`, kind one of QUERY_KINDS."""
 
 QUERY_KINDS = ("tags", "imports", "references")
 
@@ -76,6 +98,8 @@ class LanguageQueries:
     query: Query
     pattern_kinds: tuple[str, ...]
     """For each pattern of `query`, the file it came from: one of QUERY_KINDS."""
+    reference_captures: frozenset[str]
+    """The capture names that mark a reference (`reference.call`...), as opposed to helpers."""
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -174,7 +198,9 @@ def language_for_path(path: str) -> LanguageSpec | None:
     return spec
 
 
-def query_source(spec: LanguageSpec, kind: str, grammars_dir: Path | None = None) -> str | None:
+def query_source(
+    spec: LanguageSpec, kind: str, grammars_dir: Traversable | None = None
+) -> str | None:
     """The `<kind>.scm` queries of `spec`: its inherited folders' files, then its own; None when
     there are none."""
     parts = []
@@ -209,7 +235,9 @@ def _compile_queries(spec: LanguageSpec) -> LanguageQueries | None:
     for index in range(query.pattern_count):
         offset = query.start_byte_for_pattern(index)
         kinds.append(next(kind for start, kind in reversed(starts) if start <= offset))
-    return LanguageQueries(query, tuple(kinds))
+    captures = (query.capture_name(index) for index in range(query.capture_count))
+    references = frozenset(name for name in captures if name.startswith("reference"))
+    return LanguageQueries(query, tuple(kinds), references)
 
 
 def _compile_parts(

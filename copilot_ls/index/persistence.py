@@ -4,8 +4,11 @@ One file per set of workspace roots, named by a hash of the sorted roots, under
 `<cache dir>/index/` (mode 0700; the file 0600). The cache dir is, in order: the `cache_dir`
 argument, `$COPILOT_LS_CACHE_DIR`, platformdirs' `user_cache_dir("copilot-ls")` (which honours
 `$XDG_CACHE_HOME`). The file is one msgpack array `[header, files]` whose header carries
-`SNAPSHOT_FORMAT_VERSION` and the roots; the dataclasses of `model.py` are written explicitly
-as arrays (no pickle). Writes are atomic (temp file in the same directory, fsync, os.replace);
+`SNAPSHOT_FORMAT_VERSION`, the roots and a table of the names, kinds and containers that
+definitions and references use, which records then name by their position in it (each name is
+stored, decoded and held in memory once). The dataclasses of `model.py` are written explicitly
+as flat columns (no pickle), so that decoding is a few C-level passes per file rather than
+Python work per definition. Writes are atomic (temp file in the same directory, fsync, os.replace);
 `load_snapshot` returns None, with a log line, for a missing, corrupt, truncated or
 old-version snapshot, and never raises on bad data.
 """
@@ -17,6 +20,7 @@ import gc
 import hashlib
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -30,7 +34,7 @@ from copilot_ls.index.store import SymbolIndex
 
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT_VERSION = 2
+SNAPSHOT_FORMAT_VERSION = 3
 """Bump whenever the encoding below or the meaning of a model field changes: older snapshots
 are then ignored (and rebuilt) rather than misread."""
 
@@ -42,9 +46,9 @@ CACHE_DIR_ENV = "COPILOT_LS_CACHE_DIR"
 
 SNAPSHOT_SUFFIX = ".msgpack"
 
-_MAX_ITEMS = 1_000_000
-"""Cap on any one msgpack array/map/string in a snapshot, so that a corrupt length field
-cannot make the reader allocate gigabytes before failing."""
+_MAX_ITEMS = 8_000_000
+"""Cap on any one msgpack array/map/string in a snapshot (the string table is the longest), so
+that a corrupt length field cannot make the reader allocate gigabytes before failing."""
 
 _MAX_BUFFER_BYTES = 64 * 1024 * 1024
 
@@ -101,7 +105,7 @@ def load_snapshot(
     root_list = normalize_roots(roots)
     path = snapshot_path(root_list, cache=cache)
     try:
-        with open(path, "rb") as f, _gc_paused():
+        with open(path, "rb") as f, gc_paused():
             index = SymbolIndex(_read(f, root_list))
     except FileNotFoundError:
         logger.info("no index snapshot at %s; indexing from scratch", path)
@@ -134,11 +138,12 @@ def _write_atomically(path: Path, roots: list[str], files: list[FileSymbols]) ->
     try:
         with os.fdopen(fd, "wb") as f:
             packer = msgpack.Packer(use_bin_type=True, unicode_errors="surrogateescape")
+            table = _string_table(files)
             f.write(packer.pack_array_header(2))
-            f.write(packer.pack(_encode_header(roots)))
+            f.write(packer.pack(_encode_header(roots, table)))
             f.write(packer.pack_array_header(len(files)))
             for symbols in files:
-                f.write(packer.pack(encode_file_symbols(symbols)))
+                f.write(packer.pack(encode_file_symbols(symbols, table)))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -150,15 +155,20 @@ def _write_atomically(path: Path, roots: list[str], files: list[FileSymbols]) ->
 
 
 @contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: decoding allocates millions of objects, none of them
-    cyclic, and the collections this triggers otherwise take half of the load time."""
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector: loading or building an index allocates millions of
+    objects, none of them cyclic, and the collections this triggers otherwise take a large share
+    of the time (half of a snapshot's load). Nests. Leaving the outermost pause freezes what
+    exists (`gc.freeze`) before the collector is on again: the index is long-lived, and would
+    otherwise be traversed at once (a third of a second for the standard library's) and again
+    at every full collection. Frozen objects are still freed when no longer referenced."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
             gc.enable()
 
 
@@ -191,9 +201,9 @@ def _read(f: BinaryIO, roots: list[str]) -> list[FileSymbols]:
     )
     if unpacker.read_array_header() != 2:
         raise SnapshotFormatError("not a copilot-ls index snapshot")
-    _check_header(unpacker.unpack(), roots)
+    strings = _check_header(unpacker.unpack(), roots)
     count = unpacker.read_array_header()
-    files = [decode_file_symbols(unpacker.unpack()) for _ in range(count)]
+    files = [decode_file_symbols(unpacker.unpack(), strings) for _ in range(count)]
     # Anything after the last file means the file was not written by this code.
     try:
         unpacker.unpack()
@@ -205,11 +215,17 @@ def _read(f: BinaryIO, roots: list[str]) -> list[FileSymbols]:
 # -- encoding --------------------------------------------------------------------------------
 
 
-def _encode_header(roots: list[str]) -> dict[str, Any]:
-    return {"magic": SNAPSHOT_MAGIC, "version": SNAPSHOT_FORMAT_VERSION, "roots": roots}
+def _encode_header(roots: list[str], table: dict[str, int]) -> dict[str, Any]:
+    return {
+        "magic": SNAPSHOT_MAGIC,
+        "version": SNAPSHOT_FORMAT_VERSION,
+        "roots": roots,
+        "strings": list(table),
+    }
 
 
-def _check_header(header: Any, roots: list[str]) -> None:
+def _check_header(header: Any, roots: list[str]) -> tuple[str, ...]:
+    """The header's string table, once the header says the snapshot is ours and current."""
     if not isinstance(header, dict) or header.get("magic") != SNAPSHOT_MAGIC:
         raise SnapshotFormatError("not a copilot-ls index snapshot")
     if header.get("version") != SNAPSHOT_FORMAT_VERSION:
@@ -218,99 +234,144 @@ def _check_header(header: Any, roots: list[str]) -> None:
         )
     if header.get("roots") != roots:
         raise SnapshotFormatError(f"written for roots {header.get('roots')!r}, not {roots!r}")
+    strings = header.get("strings")
+    if type(strings) is not list or not _all_of(str, strings):
+        raise SnapshotFormatError("malformed string table")
+    # Interned: the names are the store's dictionary keys, and compare by identity there.
+    return tuple(map(sys.intern, strings))
 
 
-def encode_file_symbols(s: FileSymbols) -> list[Any]:
-    """FileSymbols as nested msgpack-ready lists, fields in declaration order (spans flattened
-    into their definitions)."""
+def _string_table(files: list[FileSymbols]) -> dict[str, int]:
+    """Every name, kind, container and reference of `files`, each once, with its position."""
+    table: dict[str, int] = {}
+    for s in files:
+        for d in s.definitions:
+            table.setdefault(d.name, len(table))
+            table.setdefault(d.kind, len(table))
+            table.setdefault(d.container, len(table))
+        for name in s.references:
+            table.setdefault(name, len(table))
+    return table
+
+
+_DEF_INTS = 7
+"""Per definition, in a record's int column: name, kind and container (string table
+positions), then the span's start line, start column, end line, end column."""
+_DEF_TEXTS = 2
+"""Per definition, in a record's text column: signature, doc."""
+
+
+def encode_file_symbols(s: FileSymbols, table: dict[str, int]) -> list[Any]:
+    """FileSymbols as a msgpack-ready list: `[path, language, content_hash, mtime_ns, size,
+    definition ints, definition texts, imports, references, chunks]`, the definitions flattened
+    into two columns (see `_DEF_INTS`, `_DEF_TEXTS`), references as string table positions
+    (sorted by name) and chunks flat as `[start0, end0, start1, end1, ...]`."""
+    position = table.__getitem__
+    ints: list[int] = []
+    texts: list[str] = []
+    for d in s.definitions:
+        span = d.span
+        ints += (position(d.name), position(d.kind), position(d.container))
+        ints += (span.start_line, span.start_col, span.end_line, span.end_col)
+        texts += (d.signature, d.doc)
     return [
         s.path,
         s.language,
         s.content_hash,
         s.mtime_ns,
         s.size,
-        [_encode_definition(d) for d in s.definitions],
+        ints,
+        texts,
         list(s.imports),
-        sorted(s.references),
+        list(map(position, sorted(s.references))),
         [n for c in s.chunks for n in (c.start_line, c.end_line)],
     ]
 
 
-def _encode_definition(d: Definition) -> list[Any]:
-    span = d.span
-    return [
-        d.name,
-        d.kind,
-        span.start_line,
-        span.start_col,
-        span.end_line,
-        span.end_col,
-        d.signature,
-        d.doc,
-        d.container,
-    ]
+# Decoding is most of a warm start's time, and a snapshot holds hundreds of thousands of
+# definitions: every step below is a C-level pass over a column (type checks through
+# `set(map(type, ...))`, objects built by `map`), never Python code per definition.
 
 
-# The decoders check types inline (`type(x) is str`) rather than through helper calls: a
-# snapshot holds hundreds of thousands of definitions, and this is most of a warm start's time.
-
-
-def decode_file_symbols(raw: Any) -> FileSymbols:
-    """The inverse of `encode_file_symbols`; SnapshotFormatError when the shape is wrong."""
-    if type(raw) is not list or len(raw) != 9:
+def decode_file_symbols(raw: Any, strings: tuple[str, ...]) -> FileSymbols:
+    """The inverse of `encode_file_symbols`, given the header's string table;
+    SnapshotFormatError when the shape is wrong."""
+    if type(raw) is not list or len(raw) != 10:
         raise SnapshotFormatError("malformed file record")
-    path, language, content_hash, mtime_ns, size, defs, imports, refs, chunks = raw
+    path, language, content_hash, mtime_ns, size, ints, texts, imports, refs, chunks = raw
     if not (
         type(path) is str
         and type(language) is str
         and type(content_hash) is str
         and type(mtime_ns) is int
         and type(size) is int
-        and type(defs) is list
         and type(chunks) is list
     ):
         raise SnapshotFormatError(f"malformed file record for {path!r}")
     return FileSymbols(
         path,
-        language,
+        sys.intern(language),
         content_hash,
         mtime_ns,
         size,
-        tuple(map(_decode_definition, defs)),
+        _decode_definitions(ints, texts, strings),
         _strings(imports),
-        frozenset(_strings(refs)),
+        frozenset(map(strings.__getitem__, _positions(refs, len(strings)))),
         _decode_chunks(chunks),
     )
 
 
-def _decode_definition(raw: Any) -> Definition:
-    if type(raw) is not list or len(raw) != 9:
-        raise SnapshotFormatError("malformed definition")
-    name, kind, start_line, start_col, end_line, end_col, signature, doc, container = raw
-    if not (
-        type(name) is str
-        and type(kind) is str
-        and type(start_line) is int
-        and type(start_col) is int
-        and type(end_line) is int
-        and type(end_col) is int
-        and type(signature) is str
-        and type(doc) is str
-        and type(container) is str
-    ):
-        raise SnapshotFormatError(f"malformed definition {name!r}")
-    span = Span(start_line, start_col, end_line, end_col)
-    return Definition(name, kind, span, signature, doc, container)
+def _decode_definitions(ints: Any, texts: Any, strings: tuple[str, ...]) -> tuple[Definition, ...]:
+    if type(ints) is not list or type(texts) is not list:
+        raise SnapshotFormatError("malformed definitions")
+    count = len(texts) // _DEF_TEXTS
+    if len(texts) != count * _DEF_TEXTS or len(ints) != count * _DEF_INTS:
+        raise SnapshotFormatError("malformed definitions")
+    if not (_all_of(int, ints) and _all_of(str, texts)) or min(ints, default=0) < 0:
+        raise SnapshotFormatError("malformed definitions")
+    string = strings.__getitem__
+    names, kinds, containers = (map(string, ints[k::_DEF_INTS]) for k in range(3))
+    spans = map(
+        Span, ints[3::_DEF_INTS], ints[4::_DEF_INTS], ints[5::_DEF_INTS], ints[6::_DEF_INTS]
+    )
+    try:
+        return tuple(
+            map(
+                Definition,
+                names,
+                kinds,
+                spans,
+                texts[0::_DEF_TEXTS],
+                texts[1::_DEF_TEXTS],
+                containers,
+            )
+        )
+    except IndexError:
+        raise SnapshotFormatError("a definition names a string the table does not have") from None
+
+
+def _positions(raw: Any, table_size: int) -> list[int]:
+    """String table positions, checked."""
+    if type(raw) is not list or not _all_of(int, raw):
+        raise SnapshotFormatError("expected a list of string table positions")
+    if raw and (min(raw) < 0 or max(raw) >= table_size):
+        raise SnapshotFormatError("a position outside the string table")
+    return raw
 
 
 def _decode_chunks(raw: list[Any]) -> tuple[Chunk, ...]:
     """Chunks are stored flat, [start0, end0, start1, end1, ...]."""
-    if len(raw) % 2 or not all(type(n) is int for n in raw):
+    if len(raw) % 2 or not _all_of(int, raw):
         raise SnapshotFormatError("malformed chunk list")
-    return tuple(Chunk(raw[k], raw[k + 1]) for k in range(0, len(raw), 2))
+    return tuple(map(Chunk, raw[0::2], raw[1::2]))
 
 
 def _strings(raw: Any) -> tuple[str, ...]:
-    if type(raw) is not list or not all(type(v) is str for v in raw):
+    if type(raw) is not list or not _all_of(str, raw):
         raise SnapshotFormatError("expected a list of strings")
     return tuple(raw)
+
+
+def _all_of(kind: type, values: list[Any]) -> bool:
+    """Whether every value is exactly of type `kind` (not a subclass: no bools for ints)."""
+    return set(map(type, values)) <= {kind}

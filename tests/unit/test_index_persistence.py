@@ -251,3 +251,90 @@ def test_progress_is_reported_and_cancellation_stops_early(tmp_path: Path) -> No
     extract = CountingExtract()
     stats = refresh_index([str(tmp_path)], SymbolIndex(), extract, cancel=cancel)
     assert stats.cancelled and extract.calls == []
+
+
+# -- format 3: string table and columns --------------------------------------------------------
+
+
+def test_names_are_stored_once_and_shared_by_the_loaded_files(cache: Path) -> None:
+    files = [rich_file(f"/work/lib/{i}.py") for i in range(50)]
+    path = save_snapshot(SymbolIndex(files), ROOTS, cache=cache)
+    assert path is not None
+    # "Shape" names a class and is `area`'s container in 50 files: one msgpack string of 5 bytes.
+    assert path.read_bytes().count(b"\xa5Shape") == 1
+    loaded = load_snapshot(ROOTS, cache=cache)
+    assert loaded is not None
+    first, last = loaded.get("/work/lib/0.py"), loaded.get("/work/lib/49.py")
+    assert first is not None and last is not None
+    assert first.definitions[0].name is last.definitions[0].name
+    assert first.definitions[1].container is first.definitions[0].name
+
+
+def snapshot_with(record: list[object], strings: list[object] | None = None) -> bytes:
+    table = ["Shape", "class", ""] if strings is None else strings
+    return msgpack.packb([header(strings=table), [record]])
+
+
+def good_record(**changes: object) -> list[object]:
+    fields: dict[str, object] = {
+        "ints": [0, 1, 2, 0, 0, 9, 0],
+        "texts": ["class Shape:", "doc"],
+        "refs": [0],
+    }
+    fields.update(changes)
+    return [
+        "/p.py",
+        "python",
+        "ab" * 16,
+        1,
+        2,
+        fields["ints"],
+        fields["texts"],
+        [],
+        fields["refs"],
+        [],
+    ]
+
+
+def test_a_well_formed_format_3_record_loads(cache: Path) -> None:
+    write_raw(cache, snapshot_with(good_record()))
+    loaded = load_snapshot(ROOTS, cache=cache)
+    assert loaded is not None
+    symbols = loaded.get("/p.py")
+    assert symbols is not None and symbols.references == frozenset({"Shape"})
+    assert symbols.definitions == (
+        Definition("Shape", "class", Span(0, 0, 9, 0), "class Shape:", "doc", ""),
+    )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(snapshot_with(good_record(ints=[0, 1, 9, 0, 0, 9, 0])), id="name-past-table"),
+        pytest.param(snapshot_with(good_record(ints=[0, 1, 2, -1, 0, 9, 0])), id="negative"),
+        pytest.param(snapshot_with(good_record(ints=[0, 1, 2, 0, 0, 9])), id="short-ints"),
+        pytest.param(snapshot_with(good_record(ints=[0, 1, 2, True, 0, 9, 0])), id="bool"),
+        pytest.param(snapshot_with(good_record(texts=["class Shape:"])), id="short-texts"),
+        pytest.param(snapshot_with(good_record(texts=["class Shape:", 3])), id="int-doc"),
+        pytest.param(snapshot_with(good_record(refs=[3])), id="reference-past-table"),
+        pytest.param(snapshot_with(good_record(refs=["Shape"])), id="reference-as-text"),
+        pytest.param(snapshot_with(good_record(), strings=["Shape", 1, ""]), id="bad-table"),
+        pytest.param(msgpack.packb([header(), []]), id="no-table"),
+    ],
+)
+def test_malformed_format_3_records_give_none(
+    cache: Path, caplog: pytest.LogCaptureFixture, data: bytes
+) -> None:
+    write_raw(cache, data)
+    with caplog.at_level(logging.INFO, logger=persistence.__name__):
+        assert load_snapshot(ROOTS, cache=cache) is None
+    assert "ignoring" in caplog.text
+
+
+def test_a_refresh_counts_files_kept_for_their_content_hash(tmp_path: Path) -> None:
+    put(tmp_path, "a.py", "def a\n", 1000)
+    index = SymbolIndex()
+    refresh_index([str(tmp_path)], index, CountingExtract())
+    put(tmp_path, "a.py", "def a\n", 2000)  # same bytes, new mtime
+    stats = refresh_index([str(tmp_path)], index, CountingExtract())
+    assert (stats.parsed, stats.reused, stats.retimed) == (0, 1, 1)

@@ -5,6 +5,8 @@
 `copilot-ls complete FILE --line L --character C [--json]`
                                           print the completion an editor would get there
 `copilot-ls index DIR... [--json]`        build or refresh the workspace index snapshot
+`copilot-ls eval DIR [--n N] [--json]`    mask lines of DIR, complete them with and without
+                                          cross-file context, compare the scores
 `copilot-ls schema`                       print the settings' JSON schema
 
 In stdio mode stdout belongs to the protocol: file descriptor 1 is handed to the protocol writer
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from copilot_ls import __version__
+from copilot_ls.cli_eval import add_eval_parser
 
 log = logging.getLogger("copilot_ls")
 
@@ -67,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     index.add_argument("folders", type=Path, nargs="+", help="workspace folders")
     index.add_argument("--json", action="store_true", help="print a JSON object")
+
+    add_eval_parser(commands)
 
     commands.add_parser("schema", help="print the JSON schema of the settings")
     return parser
@@ -170,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         from copilot_ls.cli_index import run_index
 
         return run_index(args.folders, as_json=args.json)
+    if args.command == "eval":
+        from copilot_ls.cli_eval import run_eval
+
+        return run_eval(args)
     if args.command == "schema":
         from copilot_ls.settings import settings_schema
 

@@ -51,10 +51,13 @@ describe('settingPaths', () => {
   it('lists the leaves of the bundled schema, in order', () => {
     assert.deepEqual(config.SETTING_PATHS, [
       'model.path', 'model.nCtx', 'model.nThreads', 'model.nGpuLayers', 'model.nBatch',
+      'model.draftPath',
       'completion.enable', 'completion.maxPromptTokens', 'completion.contextTokens',
       'completion.suffixRatio',
       'completion.maxTokens', 'completion.maxTokensSingleLine', 'completion.multiline',
       'completion.temperature', 'completion.tokenHealing', 'completion.fim',
+      'completion.speculative', 'index.watch',
+      'actions.enable', 'actions.maxTokens', 'actions.maxCodeTokens',
     ]);
   });
 
@@ -70,7 +73,9 @@ describe('settingPaths', () => {
   });
 
   it('gives the top-level sections for affectsConfiguration', () => {
-    assert.deepEqual(config.serverSections(), ['copilotLs.model', 'copilotLs.completion']);
+    assert.deepEqual(config.serverSections(), [
+      'copilotLs.model', 'copilotLs.completion', 'copilotLs.index', 'copilotLs.actions',
+    ]);
   });
 });
 
@@ -116,7 +121,7 @@ describe('initializationOptions', () => {
       return 'x';
     });
     assert.ok(!asked.some((p) => /^(serverCommand|completionItems|trace)/.test(p)));
-    assert.deepEqual(Object.keys(tree), ['model', 'completion']);
+    assert.deepEqual(Object.keys(tree), ['model', 'completion', 'index', 'actions']);
   });
 
   it('wraps the tree in copilotLs for didChangeConfiguration', () => {

@@ -200,6 +200,10 @@ describe('extension with the real copilot-ls', { skip }, () => {
     assert.ok(inlineProvider());
   });
 
+  it('announces code actions, so the client registers a code action provider', () => {
+    assert.ok(stub.registrations.some((r) => r.kind === 'CodeActionsProvider'));
+  });
+
   it('answers an inline completion request with ghost text', { timeout: 120000 }, async () => {
     const result = await provideInline(1, 4);
     assert.ok(result.items.length >= 1, 'no inline completion');

@@ -106,6 +106,26 @@ export class InlineCompletionList {
 
 export class CancellationError extends Error {}
 
+/** Hierarchical code action kinds (`refactor.rewrite`), as the client converts the server's. */
+export class CodeActionKind {
+  static readonly Empty = new CodeActionKind('');
+  static readonly QuickFix = new CodeActionKind('quickfix');
+  static readonly Refactor = new CodeActionKind('refactor');
+  static readonly RefactorExtract = new CodeActionKind('refactor.extract');
+  static readonly RefactorInline = new CodeActionKind('refactor.inline');
+  static readonly RefactorRewrite = new CodeActionKind('refactor.rewrite');
+  static readonly Source = new CodeActionKind('source');
+  static readonly SourceOrganizeImports = new CodeActionKind('source.organizeImports');
+  static readonly SourceFixAll = new CodeActionKind('source.fixAll');
+  constructor(readonly value: string) {}
+  append(part: string): CodeActionKind {
+    return new CodeActionKind(this.value ? `${this.value}.${part}` : part);
+  }
+  contains(other: CodeActionKind): boolean {
+    return !this.value || other.value === this.value || other.value.startsWith(`${this.value}.`);
+  }
+}
+
 export class CancellationTokenSource {
   private emitter = new EventEmitter<void>();
   token = {
@@ -233,7 +253,7 @@ export function createVscodeStub(packageJson: any) {
   const api: Record<string, unknown> = {
     version: '1.86.0',
     Disposable, EventEmitter, Uri, Position, Range, SnippetString, InlineCompletionItem,
-    InlineCompletionList, CancellationError, CancellationTokenSource,
+    InlineCompletionList, CancellationError, CancellationTokenSource, CodeActionKind,
     ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
     TabInputText: class {}, TabInputTextDiff: class {}, TabInputCustom: class {}, TabInputNotebook: class {},
     env: { language: 'en', appName: 'vscode-stub', openExternal: () => Promise.resolve(false) },

@@ -9,16 +9,20 @@ The policy's model: each drafted token is accepted with probability p once the o
 were, so verifying n tokens yields 1 + p + ... + p^n tokens (the target's own choice after the
 last accepted one is always kept) for the price of one batch of n + 1 tokens. A plain step yields
 one token for the price of one batch of 1. The policy verifies the n that gives the most tokens
-per second, or none when no n beats a plain step: a source whose guesses are poor costs nothing
-after a few tries.
+per second, or none when no n beats a plain step: a source whose guesses are poor costs little
+after a few tries. A kind that is refused drifts back towards its prior, so one bad stretch
+never switches it off for good; and a caller may insist on a few tokens (a long lookup match).
+
+Batch costs are the fastest of the recent timings of each size (contention only ever adds time),
+and `calibrate` measures them up front, so a batch size timed once while the CPU was busy does
+not look too dear to be tried again.
 """
 
 from __future__ import annotations
 
-import statistics
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 MAX_DRAFT = 16
@@ -31,6 +35,9 @@ class Draft:
 
     tokens: tuple[int, ...]
     kind: str
+    trusted: int = 0
+    """Tokens worth verifying whatever the policy estimates, while the kind does not fail
+    often (see `DraftPolicy.length`): a long lookup match is usually copied on."""
 
 
 class DraftSource(ABC):
@@ -76,6 +83,12 @@ DECAY = 0.97
 MARGIN = 1.05
 """A draft must promise this much more throughput than a plain step to be verified."""
 COST_SAMPLES = 9
+TRUST_FLOOR = 0.5
+"""Below this acceptance rate a kind's drafts are no longer verified on trust."""
+RELAX = 0.9
+"""Weight a refused kind's odds keep each time; the rest goes back to its prior."""
+CALIBRATION_SIZES = (1, 2, 3, 5, 9, 17)
+"""Batch sizes `calibrate` times (a plain step, and a chosen token with 1 to 16 drafted)."""
 
 
 class DraftPolicy:
@@ -87,6 +100,8 @@ class DraftPolicy:
         self._odds: dict[str, _Odds] = {}
         self._costs: dict[int, deque[float]] = {}
         self._medians: dict[int, float] = {}
+        """Typical seconds per batch size: the fastest recent timing (noise only adds time)."""
+        self.calibrated = False
         self.slope = 0.5
         """Assumed cost of each extra batched token, as a share of a one-token step, until
         batches of that size have been measured (a compute-bound CPU is near 0.5, a GPU near 0)."""
@@ -99,8 +114,15 @@ class DraftPolicy:
             return
         samples = self._costs.setdefault(batch, deque(maxlen=COST_SAMPLES))
         samples.append(seconds)
-        if len(samples) >= 2:
-            self._medians[batch] = statistics.median(samples)
+        self._medians[batch] = min(samples)
+
+    def calibrate(self, measure: Callable[[int], float], repeats: int = 2) -> None:
+        """Time each of `CALIBRATION_SIZES` with `measure(batch) -> seconds`, `repeats` times."""
+        for _ in range(repeats):
+            for batch in CALIBRATION_SIZES:
+                if batch <= self.max_draft + 1:
+                    self.record_cost(batch, measure(batch))
+        self.calibrated = True
 
     def cost(self, batch: int) -> float:
         """Typical seconds for one evaluation of `batch` tokens (relative when unmeasured)."""
@@ -119,12 +141,22 @@ class DraftPolicy:
 
     # -- how often drafts are right ----------------------------------------------------------
 
+    def _prior(self, kind: str) -> float:
+        return self._priors.get(kind, self._priors.get("*", 0.5))
+
     def acceptance(self, kind: str) -> float:
         odds = self._odds.get(kind)
         if odds is None:
-            prior = self._priors.get(kind, self._priors.get("*", 0.5))
+            prior = self._prior(kind)
             odds = self._odds[kind] = _Odds(prior * PRIOR_STRENGTH, (1 - prior) * PRIOR_STRENGTH)
         return odds.p
+
+    def _relax(self, kind: str) -> None:
+        """`kind` was refused: move its odds a step back towards the prior, so it is retried."""
+        self.acceptance(kind)
+        odds, prior = self._odds[kind], self._prior(kind)
+        odds.accepted = odds.accepted * RELAX + prior * PRIOR_STRENGTH * (1 - RELAX)
+        odds.rejected = odds.rejected * RELAX + (1 - prior) * PRIOR_STRENGTH * (1 - RELAX)
 
     def record(self, kind: str, accepted: int, rejected: bool) -> None:
         """A draft of `kind` had `accepted` tokens accepted, then one rejected (or none)."""
@@ -148,6 +180,21 @@ class DraftPolicy:
         available = min(available, self.max_draft)
         if available <= 0:
             return 0
+        best = self._best_length(kind, available, draft_cost)
+        if best == 0:
+            self._relax(kind)
+        return best
+
+    def trusted_length(self, kind: str, available: int, trusted: int) -> int:
+        """Tokens of a draft trusted for `trusted` tokens to verify whatever the costs say.
+
+        None once drafts of `kind` are accepted less than `TRUST_FLOOR` of the time.
+        """
+        if trusted <= 0 or self.acceptance(kind) < TRUST_FLOOR:
+            return 0
+        return max(0, min(trusted, available, self.max_draft))
+
+    def _best_length(self, kind: str, available: int, draft_cost: float) -> int:
         p = self.acceptance(kind)
         best, best_rate = 0, MARGIN / self.cost(1)
         tokens, chance = 1.0, 1.0

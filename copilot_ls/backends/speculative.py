@@ -68,6 +68,9 @@ class SpeculativeDecoder:
         self._queue: deque[_Pending] = deque()
         self._kind = ""
         self._accepted_in_draft = 0
+        self._trust = True
+        """Whether trusted drafts are verified on trust: not right after one of this
+        generation's drafts was cut short in its first half (the policy decides alone then)."""
         self._row: np.ndarray | None = None
         self.history: list[int] = []
         self.stats = DraftStats()
@@ -76,7 +79,11 @@ class SpeculativeDecoder:
         """The prompt has been evaluated (its last logits are current); drafting may begin."""
         self.history = list(prompt)
         self._queue.clear()
+        self._trust = True
         self._row = self._logits_at(-1)
+        if self._sources and not self._policy.calibrated:
+            self._row = self._row.copy()  # calibrating decodes over the last logits
+            self._calibrate()
         for source in self._sources:
             source.begin(self.history, extras)
 
@@ -103,6 +110,7 @@ class SpeculativeDecoder:
         elif self._kind:
             self._policy.record(self._kind, self._accepted_in_draft, rejected=False)
             self._kind = ""
+            self._trust = True
         self.history.append(token)
         draft = self._draft(self._limit(room))
         if draft is None:
@@ -138,7 +146,13 @@ class SpeculativeDecoder:
                 draft = source.propose(self.history, limit)
             if draft is None or not draft.tokens:
                 continue
-            n = self._policy.length(draft.kind, min(limit, len(draft.tokens)), cost)
+            available = min(limit, len(draft.tokens))
+            n = max(
+                self._policy.length(draft.kind, available, cost),
+                self._policy.trusted_length(
+                    draft.kind, available, draft.trusted if self._trust else 0
+                ),
+            )
             tokens = tuple(t for t in draft.tokens[:n] if 0 <= t < self._n_vocab)
             if len(tokens) == n and n > 0:
                 return Draft(tokens, draft.kind)
@@ -147,6 +161,8 @@ class SpeculativeDecoder:
     def _reject(self, position: int) -> None:
         """The guess at `position` was wrong: forget it and everything evaluated after it."""
         self._policy.record(self._kind, self._accepted_in_draft, rejected=True)
+        drafted = self._accepted_in_draft + len(self._queue)
+        self._trust = 2 * self._accepted_in_draft >= drafted
         self._kind = ""
         self._queue.clear()
         self._llm.n_tokens = position
@@ -178,6 +194,27 @@ class SpeculativeDecoder:
         self._accepted_in_draft = 0
         self.stats.drafted += len(draft.tokens)
         self.stats.batches += 1
+
+    def _calibrate(self) -> None:
+        """Time batches of each size after the prompt once, leaving the KV cache as it was."""
+        llm = self._llm
+        base = int(llm.n_tokens)
+        free = min(self._n_ctx - base - 1, self._max_batch)
+        token = int(self.history[-1]) if self.history else 0
+
+        def measure(batch: int) -> float:
+            if batch > free:
+                return 0.0  # no room: left unmeasured, estimated from the sizes measured
+            started = time.perf_counter()
+            llm._batch.set_batch(batch=[token] * batch, n_past=base, logits_all=True)
+            llm._ctx.decode(llm._batch)
+            seconds = time.perf_counter() - started
+            llm._ctx.kv_cache_seq_rm(0, base, -1)
+            return seconds
+
+        llm._ctx.kv_cache_seq_rm(0, base, -1)
+        self._policy.calibrate(measure)
+        log.debug("batch costs calibrated after %d tokens", base)
 
     def _logits_at(self, index: int) -> np.ndarray:
         """A view of the logits of output `index` of the last decode (valid until the next)."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from copilot_ls.backends.drafting import DraftPolicy
-from copilot_ls.backends.lookup import PromptLookup, match_kind
+from copilot_ls.backends.drafting import CALIBRATION_SIZES, DraftPolicy
+from copilot_ls.backends.lookup import TRUSTED_TOKENS, PromptLookup, match_kind
 
 
 def test_lookup_proposes_what_followed_the_earlier_occurrence_of_the_last_tokens():
@@ -144,3 +144,58 @@ def test_unmeasured_batch_sizes_are_interpolated_from_measured_ones():
         policy.record_cost(5, 0.03)
     assert abs(policy.cost(3) - 0.02) < 1e-12
     assert policy.cost(5) == 0.03
+
+
+def test_a_batch_timed_once_under_contention_does_not_stay_too_dear_to_try():
+    """The fastest recent timing counts: one slow sample no longer shuts drafting off."""
+    policy = _cpu_policy(0.9)
+    policy.record_cost(2, 1.0)  # a stall while another process held the CPU
+    assert policy.cost(2) < 0.05
+    assert policy.length("lookup:16", 8) > 0
+
+
+def test_calibration_times_every_batch_size_and_marks_the_policy_calibrated():
+    policy = DraftPolicy({"*": 0.9})
+    timed: list[int] = []
+
+    def measure(batch: int) -> float:
+        timed.append(batch)
+        return 0.02 * (1 + 0.5 * (batch - 1))
+
+    policy.calibrate(measure, repeats=2)
+    assert policy.calibrated
+    assert sorted(set(timed)) == sorted(set(CALIBRATION_SIZES))
+    assert policy.cost(9) == 0.02 * 5
+    assert policy.length("k", 8) > 0
+
+
+def test_a_refused_kind_drifts_back_to_its_prior_and_is_drafted_again():
+    policy = _cpu_policy(0.9)
+    for _ in range(30):
+        policy.record("k", 0, rejected=True)
+    assert policy.length("k", 8) == 0
+    for _ in range(60):
+        policy.length("k", 8)
+    assert policy.length("k", 8) > 0
+
+
+def test_a_trusted_draft_is_verified_until_its_kind_fails_too_often():
+    policy = DraftPolicy({"*": 0.9})
+    for batch in (1, 2, 9):  # costs at which no draft would pay
+        policy.record_cost(batch, 0.02 * batch)
+    assert policy.length("lookup:8", 8) == 0
+    assert policy.trusted_length("lookup:8", 5, 8) == 5
+    assert policy.trusted_length("lookup:8", 5, 0) == 0
+    for _ in range(20):
+        policy.record("lookup:8", 0, rejected=True)
+    assert policy.trusted_length("lookup:8", 5, 8) == 0
+
+
+def test_a_long_lookup_match_is_marked_trusted_and_a_short_one_is_not():
+    lookup = PromptLookup()
+    body = list(range(100, 120))
+    lookup.begin([*body, 1, 2, 3])
+    long_match = lookup.propose([*body, 1, 2, 3, *body[:10]], 4)
+    assert long_match is not None and long_match.trusted == TRUSTED_TOKENS
+    short = lookup.propose([*body, 1, 2, 3, *body[:10], 7, 1, 2], 4)
+    assert short is not None and short.tokens == (3, 100, 101, 102) and short.trusted == 0

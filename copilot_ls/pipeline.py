@@ -169,7 +169,7 @@ class CompletionPipeline:
                 window_end=cursor_line + window.suffix.count("\n") + 1,
                 above=above,
                 budget=budget,
-                line_overhead=1 if layout is not None else 2,  # a comment marker per line
+                line_overhead=1,
                 root=root,
             )
             selection = self._retriever.select(query, facts.count_line)
@@ -185,9 +185,12 @@ class CompletionPipeline:
         facts = self._model_facts(backend)
         template = facts.template
         max_tokens = settings.max_tokens
-        budget = max(64, min(settings.max_prompt_tokens, facts.n_ctx - max_tokens - CONTEXT_MARGIN))
+        room = facts.n_ctx - max_tokens - CONTEXT_MARGIN
+        budget = max(64, min(settings.max_prompt_tokens, room))
         suffix_budget = int(budget * settings.suffix_ratio) if template.markers else 0
-        context_budget = min(settings.context_tokens, budget // 2)
+        # The context comes on top of the window, within the model's context size: giving it
+        # window lines instead costs the model the code it needs most, the code it is in.
+        context_budget = max(0, min(settings.context_tokens, room - budget))
 
         def window_for(prefix_budget: int) -> CursorWindow:
             return build_window(
@@ -201,8 +204,6 @@ class CompletionPipeline:
 
         window = window_for(budget - suffix_budget)
         context = self._cross_file_context(backend, facts, request, window, context_budget)
-        if context.tokens:  # the window gives up only what the context really takes
-            window = window_for(budget - suffix_budget - context.tokens)
         mode = choose_mode(window.cursor_line_suffix, settings.multiline)
         where = Surroundings(
             line_prefix=window.cursor_line_prefix,

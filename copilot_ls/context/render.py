@@ -2,10 +2,10 @@
 
 With a repo-level layout (a FIM family trained with file-separator tokens) each chosen file
 becomes a separator, its path and its chosen lines, and the current file follows with its path;
-otherwise the context is a comment block above the window (`# From pricing.py:` and the lines,
-commented in the current file's syntax). Skipped lines between two chosen ones are marked with
-a `...` comment line. The rendering is a pure function of the selection, so the same selection
-always gives byte-identical prompt text (the KV cache depends on it).
+otherwise each chosen file is written as code under a path comment (`# pricing.py`), and the
+current file's path comment follows, above the window. Skipped lines between two chosen ones
+are marked with a `...` comment line. The rendering is a pure function of the selection, so
+the same selection always gives byte-identical prompt text (the KV cache depends on it).
 """
 
 from __future__ import annotations
@@ -65,17 +65,18 @@ def file_text(selected: SelectedFile) -> str:
 
 
 def comment_block(selection: ContextSelection, current_path: str, root: str | None) -> str:
-    """The selection as comments in the current file's syntax, ending with a blank line."""
+    """The selection as a stream of files, each under a path comment (`# pricing.py`), then
+    the current file's own path comment: the repository layout DeepSeek-Coder was trained on,
+    and what any model has seen in concatenated source. The code itself stays code: commented
+    out, a small model continues the comments instead of the code."""
     if not selection:
         return ""
     marker = comment_marker(current_path)
-    blocks: list[str] = []
-    for selected in selection.files:
-        lines = [f"{marker} From {shown_path(selected.path, root)}:"]
-        for line in file_text(selected).rstrip("\n").split("\n"):
-            lines.append(f"{marker} {line}".rstrip())
-        blocks.append("\n".join(lines))
-    return "\n".join(blocks) + "\n\n"
+    blocks = [
+        f"{marker} {shown_path(selected.path, root)}\n{file_text(selected)}"
+        for selected in selection.files
+    ]
+    return "\n".join(blocks) + f"\n{marker} {shown_path(current_path, root)}\n"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ byte-identical and only the last few tokens need evaluating. It moves forward in
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ MIN_CHARS_PER_TOKEN = 2
 """Cutting a single over-long line by characters assumes at least this many per token."""
 SAFETY = 0.95
 """Per-line token counts slightly undercount a joined text; keep this share of the budget."""
+TRIPLE_QUOTE = re.compile(r'"""|\'\'\'')
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,25 @@ def _prefix_start(lines: list[str], count_line: Callable[[str], int], budget: in
         return 0
     cursor_line = len(lines) - 1
     snapped = -(-start // STRIDE) * STRIDE
-    return min(snapped, cursor_line)
+    return min(_outside_string(lines, snapped), cursor_line)
+
+
+def _outside_string(lines: list[str], start: int) -> int:
+    """`start`, or the line after the end of the triple-quoted string it falls in. A window
+    opening inside a docstring shows its closing quotes as opening ones, and the model then
+    reads all the code below as a string."""
+    delimiter: str | None = None
+    for index, line in enumerate(lines):
+        if index >= start and delimiter is None:
+            return start
+        for match in TRIPLE_QUOTE.finditer(line):
+            if delimiter is None:
+                delimiter = match.group(0)
+            elif match.group(0) == delimiter:
+                delimiter = None
+        if delimiter is None and index >= start:
+            return index + 1
+    return start
 
 
 def _suffix_end(lines: list[str], count_line: Callable[[str], int], budget: int) -> int:

@@ -92,6 +92,8 @@ def parseable_source(data: bytes) -> bytes:
     """What the parsers read: `data` without a BOM (no text, and the parsers trip on it), with
     invalid UTF-8 repaired so that every node decodes cleanly."""
     source = data.removeprefix(b"\xef\xbb\xbf")
+    if source.isascii():  # most source files: valid as they are, and cheap to check
+        return source
     try:
         source.decode("utf-8")
     except UnicodeDecodeError:

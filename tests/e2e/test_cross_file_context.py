@@ -43,10 +43,11 @@ async def test_prompt_for_b_contains_the_definition_from_a(tmp_path):
         lines = ORDERS.split("\n")
         await inline(client, uri, len(lines) - 1, len(lines[-1]))
         prompt = (await last_completion(client))["prompt"]
-    assert "# From pricing.py:" in prompt
-    assert "# def compute_shipping_cost(weight_kg, distance_km, express=False):" in prompt
+    assert (
+        "# pricing.py\ndef compute_shipping_cost(weight_kg, distance_km, express=False):" in prompt
+    )
     assert "Price in euros" in prompt
-    assert prompt.endswith("shipping = compute_shipping_cost(")  # the window follows
+    assert prompt.endswith("# orders.py\n" + ORDERS)  # the whole window follows its path
 
 
 async def test_cross_file_context_can_be_switched_off(tmp_path):
@@ -85,8 +86,8 @@ async def test_a_similar_chunk_from_another_file_is_in_the_prompt(tmp_path):
         await inline(client, uri, len(lines) - 1, len(lines[-1]))
         details = await last_completion(client)
     prompt = details["prompt"]
-    assert "# From report.py:" in prompt
-    assert '#     print("total", invoice.total_amount)' in prompt
+    assert "# report.py\n" in prompt
+    assert '\n    print("total", invoice.total_amount)' in prompt
     assert prompt.endswith(BILLING)
     similar = [item for item in details["context"] if item["kind"] == "similar"]
     assert [item["path"] for item in similar] == [str(tmp_path / "report.py")]
@@ -116,5 +117,5 @@ async def test_repo_level_models_see_other_files_after_file_separator_tokens(
         details = await last_completion(client)
     code = PRICING[PRICING.index("def compute_shipping_cost") :]
     assert details["prompt"].startswith(expected.format(repo=tmp_path.name, code=code))
-    assert "# From" not in details["prompt"]  # no comment block besides the separators
+    assert "# pricing.py" not in details["prompt"]  # no path comments besides the separators
     assert [item["kind"] for item in details["context"]] == ["definition"]

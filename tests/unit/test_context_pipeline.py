@@ -79,13 +79,11 @@ async def test_a_repo_level_model_gets_other_files_after_separator_tokens(tmp_pa
     ]
 
 
-async def test_other_models_get_the_context_as_comments_in_the_prefix(tmp_path):
+async def test_other_models_get_the_context_as_files_under_path_comments(tmp_path):
     backend = RecordingBackend()
     await complete(tmp_path, backend)
     (prompt,) = backend.requests[0].parts
-    assert (
-        prompt == "# From pricing.py:\n# " + PRICING.replace("\n    ", "\n#     ") + "\n" + ORDERS
-    )
+    assert prompt == "# pricing.py\n" + PRICING + "\n# orders.py\n" + ORDERS
 
 
 async def test_no_context_budget_means_no_context(tmp_path):

@@ -32,13 +32,13 @@ def test_the_comment_syntax_follows_the_file_type():
     assert comment_marker("/w/Makefile") == "#"
 
 
-def test_without_a_repo_layout_the_context_is_a_comment_block_with_relative_paths():
+def test_without_a_repo_layout_each_file_is_code_under_its_relative_path_in_a_comment():
     block = comment_block(SELECTION, "/w/orders.py", "/w")
     assert block == (
-        "# From pricing.py:\n# def cost(weight):\n#     return weight * 2\n#     # ...\n"
-        "#     def total(self):\n\n"
+        "# pricing.py\ndef cost(weight):\n    return weight * 2\n    # ...\n"
+        "    def total(self):\n\n# orders.py\n"
     )
-    assert comment_block(SELECTION, "/w/orders.js", "/w").startswith("// From pricing.py:\n")
+    assert comment_block(SELECTION, "/w/orders.js", "/w").startswith("// pricing.py\n")
 
 
 def test_comment_context_goes_in_front_of_the_prefix_and_keeps_the_cursor_part():

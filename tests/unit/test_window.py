@@ -62,3 +62,16 @@ def test_line_counter_remembers_lines():
     assert calls == ["abc"]
     counter("d"), counter("e"), counter("abc")
     assert calls == ["abc", "d", "e", "abc"]
+
+
+def test_window_never_opens_inside_a_docstring():
+    """A start inside a triple-quoted string would show its closing quotes as opening ones."""
+    head = [f"w{i} x y z" for i in range(150)]
+    doc = ["def f():", '    """Doc', *[f"    line {i} of the doc" for i in range(30)], '    """']
+    body = [f"    v{i} = {i}" for i in range(20)]
+    lines = head + doc + body
+    text = "\n".join(lines)
+    for budget in range(60, 160, 7):
+        w = build_window(text, len(text), words, prefix_budget=budget, suffix_budget=10)
+        before = "\n".join(lines[: w.prefix_start_line])
+        assert before.count('"""') % 2 == 0, (budget, w.prefix_start_line)

@@ -8,7 +8,7 @@ per document: a burst of keystrokes costs one extraction, `delay_s` after the la
 that extraction (tens of milliseconds for a large file) never competes with a completion.
 
 Only buffers of real files under the workspace roots that the walk would index are indexed
-(`walker.PathRules`, the same size and content rules). The index is replaced whole when the
+(`path_rules.PathRules`, the same size and content rules). The index is replaced whole when the
 initial indexing finishes: `reapply()` puts the buffers' symbols back into the new one. Closing
 a buffer keeps its index entry; the caller has the file on disk re-read. No LSP types here.
 """
@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from copilot_ls.index.extract import parseable_source, symbols_from_tree
 from copilot_ls.index.incremental import DocumentTrees
 from copilot_ls.index.model import FileSymbols
+from copilot_ls.index.path_rules import PathRules
 from copilot_ls.index.refresh import content_hash
 from copilot_ls.index.store import SymbolIndex
-from copilot_ls.index.walker import MAX_FILE_BYTES, PathRules, content_skip_reason
+from copilot_ls.index.walker import MAX_FILE_BYTES, content_skip_reason
 
 logger = logging.getLogger(__name__)
 

@@ -19,15 +19,10 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 
+from copilot_ls.index.path_rules import PathRules
 from copilot_ls.index.refresh import Extract, RefreshStats, refresh_file
 from copilot_ls.index.store import SymbolIndex
-from copilot_ls.index.walker import (
-    DEFAULT_MAX_FILES,
-    MAX_FILE_BYTES,
-    Candidate,
-    PathRules,
-    SkipReason,
-)
+from copilot_ls.index.walker import DEFAULT_MAX_FILES, MAX_FILE_BYTES, Candidate, SkipReason
 
 logger = logging.getLogger(__name__)
 

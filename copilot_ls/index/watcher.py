@@ -42,10 +42,11 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
 from copilot_ls.index.model import FileSymbols
+from copilot_ls.index.path_rules import PathRules
 from copilot_ls.index.refresh import Extract, RefreshStats, refresh_index
 from copilot_ls.index.store import SymbolIndex
 from copilot_ls.index.updates import refresh_paths
-from copilot_ls.index.walker import DEFAULT_SKIP_DIRS, IGNORE_FILE_NAME, PathRules
+from copilot_ls.index.walker import DEFAULT_SKIP_DIRS, IGNORE_FILE_NAME
 
 logger = logging.getLogger(__name__)
 

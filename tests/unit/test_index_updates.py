@@ -9,10 +9,11 @@ from pathlib import Path
 
 from copilot_ls.index.extract import extract_file
 from copilot_ls.index.model import FileSymbols
+from copilot_ls.index.path_rules import PathRules
 from copilot_ls.index.refresh import refresh_index
 from copilot_ls.index.store import SymbolIndex
 from copilot_ls.index.updates import refresh_paths
-from copilot_ls.index.walker import Candidate, PathRules, SkipReason, walk_workspace
+from copilot_ls.index.walker import Candidate, SkipReason, walk_workspace
 
 
 def extract(path: str, data: bytes, mtime_ns: int) -> FileSymbols:

@@ -43,13 +43,18 @@ async def lsp_session(
         yield client
         await asyncio.wait_for(client.shutdown_session(), 30)
     finally:
-        server = client._server
-        if server is not None and server.returncode is None:
-            try:
-                await asyncio.wait_for(server.wait(), 5)
-            except asyncio.TimeoutError:
-                server.kill()  # a failed test left it running: do not hang the suite
-        await client.stop()
+        await stop_server(client)
+
+
+async def stop_server(client: LanguageClient) -> None:
+    """Wait a little for the server process to exit, kill it if it does not, close the client."""
+    server = client._server
+    if server is not None and server.returncode is None:
+        try:
+            await asyncio.wait_for(server.wait(), 5)
+        except asyncio.TimeoutError:
+            server.kill()  # a failed test left it running: do not hang the suite
+    await client.stop()
 
 
 def open_document(client: LanguageClient, path: Path, text: str, language: str = "python") -> str:

@@ -21,7 +21,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
 
-from tests.e2e.conftest import SERVER, open_document
+from tests.e2e.conftest import SERVER, open_document, stop_server
 
 pytestmark = pytest.mark.model
 
@@ -81,13 +81,7 @@ async def session(
         yield client, applied
         await asyncio.wait_for(client.shutdown_session(), 30)
     finally:
-        server = client._server
-        if server is not None and server.returncode is None:
-            try:
-                await asyncio.wait_for(server.wait(), 5)
-            except asyncio.TimeoutError:
-                server.kill()
-        await client.stop()
+        await stop_server(client)
 
 
 async def list_actions(client: LanguageClient, uri: str, line: int, character: int):

@@ -16,62 +16,9 @@
 -- ask the server for `copilot-ls.lastCompletion`.
 -- The steps run from timers, so Neovim's event loop keeps serving the LSP client meanwhile.
 
-local env = vim.env
-local out_path = assert(env.COPILOT_LS_OUT)
-local timeout_ms = (tonumber(env.COPILOT_LS_TIMEOUT) or 120) * 1000
-local started = vim.uv.hrtime()
-local result = { steps = {} }
-
-local function elapsed()
-  return (vim.uv.hrtime() - started) / 1e9
-end
-
-local function step(name)
-  table.insert(result.steps, { name = name, t = elapsed() })
-end
-
-local function finish(err)
-  result.error = err
-  result.elapsed = elapsed()
-  result.messages = vim.api.nvim_exec2('messages', { output = true }).output
-  result.lsp_log = vim.lsp.get_log_path()
-  local f = assert(io.open(out_path, 'w'))
-  f:write(vim.json.encode(result))
-  f:close()
-  vim.cmd('qall!')
-end
-
--- Run fn every interval ms until it returns true; give up at the global deadline.
-local function poll(what, fn, after)
-  local timer = assert(vim.uv.new_timer())
-  timer:start(0, 50, vim.schedule_wrap(function()
-    if timer:is_closing() then
-      return
-    end
-    local ok, done = pcall(fn)
-    if not ok then
-      timer:close()
-      finish(what .. ': ' .. tostring(done))
-    elseif done then
-      timer:close()
-      step(what)
-      after()
-    elseif elapsed() * 1000 > timeout_ms then
-      timer:close()
-      finish('timed out waiting for: ' .. what)
-    end
-  end))
-end
-
-vim.lsp.log.set_level('debug')
-vim.g.copilot_ls_cmd = vim.json.decode(env.COPILOT_LS_CMD)
-local config = dofile(env.COPILOT_LS_CONFIG)
-config.setup({ init_options = vim.json.decode(env.COPILOT_LS_INIT) })
-step('setup')
-
-vim.cmd.edit(vim.fn.fnameescape(env.COPILOT_LS_FILE))
-local bufnr = vim.api.nvim_get_current_buf()
-local line = tonumber(env.COPILOT_LS_LINE)
+local h = dofile(vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2)) .. '/nvim_harness.lua')
+local env, result, step, finish, poll = h.env, h.result, h.step, h.finish, h.poll
+local bufnr, line = h.bufnr, h.line
 result.filetype = vim.bo[bufnr].filetype
 result.line_before = vim.api.nvim_buf_get_lines(bufnr, line, line + 1, true)[1]
 

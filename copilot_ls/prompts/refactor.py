@@ -91,6 +91,14 @@ def fence(language: str) -> str:
     return "```" + FENCE_TAGS.get(language, language)
 
 
+def _code_answer(
+    facts: CodeFacts, user: str, examples: tuple[tuple[str, str], ...] = ()
+) -> RefactorPrompt:
+    """A prompt whose answer is one code block: the answer starts inside an opened fence and
+    ends at the closing one."""
+    return RefactorPrompt(CODE_SYSTEM, user, fence(facts.language) + "\n", ("```",), examples)
+
+
 def _block(facts: CodeFacts, code: str | None = None) -> str:
     return f"{fence(facts.language)}\n{(code if code is not None else facts.code).rstrip()}\n```"
 
@@ -129,7 +137,7 @@ def annotations_prompt(facts: CodeFacts) -> RefactorPrompt:
                 "    return ('Hello ' + name) * times\n```",
             ),
         )
-    return RefactorPrompt(CODE_SYSTEM, user, fence(facts.language) + "\n", ("```",), examples)
+    return _code_answer(facts, user, examples)
 
 
 def simplify_prompt(facts: CodeFacts) -> RefactorPrompt:
@@ -138,7 +146,7 @@ def simplify_prompt(facts: CodeFacts) -> RefactorPrompt:
         f"Rewrite this {lang} code to be simpler and easier to read, with the same behaviour."
         f"\n\n{_block(facts)}"
     )
-    return RefactorPrompt(CODE_SYSTEM, user, fence(facts.language) + "\n", ("```",))
+    return _code_answer(facts, user)
 
 
 def extract_prompt(facts: CodeFacts) -> RefactorPrompt:
@@ -148,7 +156,7 @@ def extract_prompt(facts: CodeFacts) -> RefactorPrompt:
         f"function where they were. Answer with the new function and the changed code.\n\n"
         f"Lines to extract:\n{_block(facts, facts.selection)}\n\nCode:\n{_block(facts)}"
     )
-    return RefactorPrompt(CODE_SYSTEM, user, fence(facts.language) + "\n", ("```",))
+    return _code_answer(facts, user)
 
 
 def fix_prompt(facts: CodeFacts) -> RefactorPrompt:
@@ -157,7 +165,7 @@ def fix_prompt(facts: CodeFacts) -> RefactorPrompt:
         f"Fix this problem in the {lang} code below: {facts.diagnostic}\n"
         f"Answer with the corrected code.\n\n{_block(facts)}"
     )
-    return RefactorPrompt(CODE_SYSTEM, user, fence(facts.language) + "\n", ("```",))
+    return _code_answer(facts, user)
 
 
 def tests_prompt(facts: CodeFacts) -> RefactorPrompt:

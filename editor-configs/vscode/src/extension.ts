@@ -6,6 +6,7 @@ import {
   type LanguageClientOptions,
   State,
 } from 'vscode-languageclient/node';
+import { registerChat } from './chat';
 import * as config from './config';
 
 let client: LanguageClient | undefined;
@@ -119,6 +120,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     output,
     vscode.commands.registerCommand(config.RESTART_COMMAND, () => restart()),
     vscode.workspace.onDidChangeConfiguration(onDidChangeConfiguration),
+    ...registerChat(() => (client?.state === State.Running ? client : undefined)),
   );
   await serialized(start);
 }

@@ -106,6 +106,32 @@ describe('extension with a fake server', () => {
     assert.equal(request.params.textDocument.uri, doc.uri.toString());
   });
 
+  it('chats about the selection: streams the chunks, returns the answer, applies the edit on request', async () => {
+    stub.setActiveEditor({
+      document: doc,
+      selection: { isEmpty: false, start: new Position(0, 0), end: new Position(1, 4) },
+    });
+    stub.answers.input = 'What does it do?';
+    stub.answers.choice = 'Apply';
+    const answer = (await stub.commands.get('copilotLs.chat')!()) as { answer: string };
+    assert.equal(answer.answer, 'It adds numbers.');
+    const request = find(log1, 'workspace/executeCommand')();
+    assert.ok(request);
+    assert.deepEqual(request.params.arguments, [
+      {
+        question: 'What does it do?',
+        uri: doc.uri.toString(),
+        range: { start: { line: 0, character: 0 }, end: { line: 1, character: 4 } },
+      },
+    ]);
+    const chat = stub.outputs.find((o) => o.name === 'copilot-ls chat');
+    assert.ok(chat);
+    assert.match(chat.lines.join(''), /> What does it do\?\nIt adds numbers\./);
+    assert.equal(stub.appliedEdits.length, 1);
+    assert.deepEqual((stub.appliedEdits[0] as { changes: Map<string, unknown[]> }).changes.size, 1);
+    stub.setActiveEditor(undefined);
+  });
+
   it('keeps the completion popup to ghost text unless copilotLs.completionItems is on', async () => {
     const popup = stub.registrations.find((r) => r.kind === 'CompletionItemProvider');
     assert.ok(popup);

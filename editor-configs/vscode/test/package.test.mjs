@@ -47,9 +47,10 @@ describe('package.json', () => {
     assert.deepEqual(pkg.activationEvents, config.LANGUAGES.map((l) => `onLanguage:${l}`));
   });
 
-  it('contributes the restart command', () => {
+  it('contributes the restart and chat commands', () => {
     assert.deepEqual(pkg.contributes.commands, [
       { command: config.RESTART_COMMAND, title: 'Restart server', category: 'copilot-ls' },
+      { command: 'copilotLs.chat', title: 'Chat about the code', category: 'copilot-ls' },
     ]);
   });
 

@@ -107,6 +107,20 @@ export class InlineCompletionList {
 export class CancellationError extends Error {}
 
 /** Hierarchical code action kinds (`refactor.rewrite`), as the client converts the server's. */
+/** The edits per document the client converts a server's `WorkspaceEdit` into. */
+export class WorkspaceEdit {
+  readonly changes = new Map<string, unknown[]>();
+  set(uri: Uri, edits: unknown[]): void {
+    this.changes.set(uri.toString(), edits);
+  }
+  entries(): [string, unknown[]][] {
+    return [...this.changes.entries()];
+  }
+  get size(): number {
+    return this.changes.size;
+  }
+}
+
 export class CodeActionKind {
   static readonly Empty = new CodeActionKind('');
   static readonly QuickFix = new CodeActionKind('quickfix');
@@ -193,11 +207,14 @@ export function createVscodeStub(packageJson: any) {
     open: new EventEmitter<TextDocument>(),
   };
   const registrations: Registration[] = [];
+  const appliedEdits: unknown[] = [];
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const messages: { level: string; text: string }[] = [];
   const outputs: { name: string; lines: string[] }[] = [];
   const textDocuments: TextDocument[] = [];
   const missing = new Set<string>();
+  /** What `window.showInputBox` and `window.showInformationMessage` answer next. */
+  const answers: { input?: string; choice?: string } = {};
 
   const event = () => new EventEmitter<any>().event;
   const message = (level: string) => (text: string) => {
@@ -253,7 +270,7 @@ export function createVscodeStub(packageJson: any) {
   const api: Record<string, unknown> = {
     version: '1.86.0',
     Disposable, EventEmitter, Uri, Position, Range, SnippetString, InlineCompletionItem,
-    InlineCompletionList, CancellationError, CancellationTokenSource, CodeActionKind,
+    InlineCompletionList, CancellationError, CancellationTokenSource, CodeActionKind, WorkspaceEdit,
     ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
     TabInputText: class {}, TabInputTextDiff: class {}, TabInputCustom: class {}, TabInputNotebook: class {},
     env: { language: 'en', appName: 'vscode-stub', openExternal: () => Promise.resolve(false) },
@@ -285,7 +302,11 @@ export function createVscodeStub(packageJson: any) {
       },
       showErrorMessage: message('error'),
       showWarningMessage: message('warning'),
-      showInformationMessage: message('info'),
+      showInformationMessage: (text: string) => {
+        messages.push({ level: 'info', text });
+        return Promise.resolve(answers.choice);
+      },
+      showInputBox: () => Promise.resolve(answers.input),
       withProgress: (_options: unknown, task: (p: unknown, t: unknown) => unknown) =>
         task({ report() {} }, new CancellationTokenSource().token),
       activeTextEditor: undefined,
@@ -313,7 +334,10 @@ export function createVscodeStub(packageJson: any) {
       createFileSystemWatcher: () => ({
         onDidCreate: event(), onDidChange: event(), onDidDelete: event(), dispose() {},
       }),
-      applyEdit: () => Promise.resolve(false),
+      applyEdit: (edit: unknown) => {
+        appliedEdits.push(edit);
+        return Promise.resolve(true);
+      },
     },
   };
 
@@ -345,6 +369,12 @@ export function createVscodeStub(packageJson: any) {
     outputs,
     textDocuments,
     missing,
+    answers,
+    appliedEdits,
+    /** The editor `window.activeTextEditor` returns. */
+    setActiveEditor(editor: unknown) {
+      (api.window as Record<string, unknown>).activeTextEditor = editor;
+    },
     /** Change a user setting (undefined removes it) and tell the extension, as VS Code does. */
     setSetting(key: string, value: unknown) {
       if (value === undefined) delete userSettings[key];

@@ -291,7 +291,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     llm = llama_cpp.Llama(
         model_path=str(model), n_ctx=N_CTX, n_threads=os.cpu_count(), verbose=False
     )
-    init = {"model": {"path": str(model), "nCtx": N_CTX}} if args.model else None
+    init: dict[str, Any] = {"model": {"path": str(model), "nCtx": N_CTX}} if args.model else {}
+    # Every request must reach the model to be compared with the direct run: the completion
+    # cache and prefetch are measured by benchmarks/typed_ahead.py.
+    init["completion"] = {"cache": False, "prefetch": False}
     client = make_test_lsp_client()
     await client.start_io(*SERVER)
     try:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from copilot_ls.backends.base import Backend, Cancelled, GenerationRequest
-from copilot_ls.backends.runner import ModelRunner
+from copilot_ls.backends.runner import ModelRunner, Priority
 from copilot_ls.postprocess import edits as shape
 from copilot_ls.postprocess.edits import Edit
 from copilot_ls.postprocess.validate import EditRefused, check_edits, keep_parsed
@@ -144,7 +144,9 @@ class Refactorer:
         cancel = self.supersede(request.path)
         try:
             answer, result = await self._runner.call(
-                lambda backend: self._generate(backend, plan, cancel, progress), cancel
+                lambda backend: self._generate(backend, plan, cancel, progress),
+                cancel,
+                priority=Priority.LONG,
             )
         finally:
             if self._inflight.get(request.path) is cancel:

@@ -57,6 +57,7 @@ class CopilotServer(LanguageServer):
             lambda: self.index,
             self._first_root,
             lambda: self.recent,
+            prefetch=True,
         )
         self._shown: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()

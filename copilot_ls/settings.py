@@ -35,6 +35,9 @@ class ModelSettings:
     draft_path: str = ""
     """GGUF file of a small model sharing the main model's vocabulary that drafts tokens for
     speculative decoding (e.g. a 0.5B model for a 7B one of the same family); empty means none."""
+    state_cache_mib: int = 256
+    """Memory (MiB) for the evaluated state of recent prompts of other files, so switching
+    back to a file does not evaluate its whole prompt again; 0 turns it off."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,14 @@ class CompletionSettings:
     of the prompt and, when `model.draftPath` is set, from the draft model; `lookup` and `draft`
     use only one of them; `off` decodes one token at a time. Off by default until it is
     measured faster on CPUs (see BENCHMARKS.md)."""
+    cache: bool = True
+    """Keep recent completions (128) keyed on the text around the cursor: the same context, or
+    typing characters a suggestion predicted, is answered at once without the model."""
+    prefetch: bool = True
+    """After a multi-line suggestion is shown, compute in the background the next one as if it
+    were accepted, so accepting it answers at once. Runs at the lowest completion priority, is
+    stopped by the next request that needs the model, and is skipped when accepting would move
+    the prompt's start (it would cost a whole prompt)."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,22 @@ class ActionSettings:
 
 
 @dataclass(frozen=True)
+class ChatSettings:
+    """The `copilot-ls.chat` command: questions about the code, answered by the model."""
+
+    enable: bool = True
+    """Answer chat questions at all."""
+    max_tokens: int = 384
+    """Most tokens the model writes for one answer."""
+    history_turns: int = 6
+    """Earlier questions and answers of the workspace's conversation sent with a new one;
+    older turns are dropped first, and also when the prompt would not fit `model.nCtx`."""
+    context_tokens: int = 512
+    """Tokens of the prompt given to the code: the selection, the definition around it and
+    the workspace definitions of the names it uses."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """The whole settings tree; every key has a default."""
 
@@ -98,6 +125,7 @@ class Settings:
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     actions: ActionSettings = field(default_factory=ActionSettings)
+    chat: ChatSettings = field(default_factory=ChatSettings)
 
 
 def camel(name: str) -> str:

@@ -8,7 +8,7 @@ the last token is always evaluated again so that its logits are current.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,15 +26,21 @@ def common_prefix(llm: Any, tokens: Sequence[int]) -> int:
 
 
 def evaluate_reusing_prefix(
-    llm: Any, tokens: Sequence[int], cancel: threading.Event | None = None
+    llm: Any,
+    tokens: Sequence[int],
+    cancel: threading.Event | None = None,
+    between_chunks: Callable[[], object] | None = None,
 ) -> int:
     """Evaluate `tokens` (at least one); returns the number of tokens whose state was kept.
 
-    Stops early, between chunks, when `cancel` is set.
+    Stops early, between chunks, when `cancel` is set. `between_chunks` is called between two
+    chunks (other work may use the model there, as long as it puts the evaluated state back).
     """
     common = min(common_prefix(llm, tokens), len(tokens) - 1)
     llm.n_tokens = common
     for start in range(common, len(tokens), PREFILL_CHUNK):
+        if start > common and between_chunks is not None:
+            between_chunks()
         if cancel is not None and cancel.is_set():
             break
         llm.eval(list(tokens[start : start + PREFILL_CHUNK]))

@@ -32,10 +32,12 @@ from copilot_ls.backends.base import (
 )
 from copilot_ls.backends.draft_model import DraftModel, load_draft_model
 from copilot_ls.backends.drafting import DraftPolicy, DraftSource
-from copilot_ls.backends.kv_cache import evaluate_reusing_prefix
+from copilot_ls.backends.kv_cache import common_prefix, evaluate_reusing_prefix
 from copilot_ls.backends.lookup import PromptLookup
 from copilot_ls.backends.model_files import ModelFileError, resolve_model_path
+from copilot_ls.backends.runner import Resume, preemption_point
 from copilot_ls.backends.speculative import SpeculativeDecoder
+from copilot_ls.backends.state_cache import PromptStates
 from copilot_ls.backends.vocabulary import Vocabulary
 from copilot_ls.settings import ModelSettings
 
@@ -103,6 +105,8 @@ class LlamaCppBackend(Backend):
                 raise
         self.policy = DraftPolicy(LOOKUP_PRIORS)
         """Batch costs and acceptance rates, learned across generations."""
+        self.states = PromptStates(self._llm, llama_cpp, settings.state_cache_mib << 20)
+        """Evaluated states of recent prompts (other files), restored when they are worth it."""
         log.info(
             "loaded %s (%s tokens, n_ctx %s, %s threads)",
             self.path,
@@ -181,8 +185,33 @@ class LlamaCppBackend(Backend):
     # -- evaluation --------------------------------------------------------------------------
 
     def _prefill(self, tokens: list[int], cancel: threading.Event) -> int:
-        """Evaluate `tokens`, keeping the KV state of the longest prefix already evaluated."""
-        return evaluate_reusing_prefix(self._llm, tokens, cancel)
+        """Evaluate `tokens`, keeping the KV state of the longest prefix already evaluated
+        (live, or saved for another file); more urgent jobs may run between chunks."""
+        self.states.switch_to(tokens, common_prefix(self._llm, tokens))
+        return evaluate_reusing_prefix(
+            self._llm, tokens, cancel, lambda: preemption_point(self._suspend_prefill)
+        )
+
+    def _suspend_prefill(self) -> Resume:
+        """A more urgent job is about to run: save the part of the prompt evaluated so far."""
+        saved = self.states.save()
+        self.states.cache.put(saved)  # the urgent job's prefill need not save it again
+        return lambda: self.states.restore(saved)
+
+    def _suspend_decoding(self, decoder: SpeculativeDecoder, cancel: threading.Event) -> Resume:
+        """A more urgent job is about to run: save the KV state and logits of this generation,
+        so that it goes on afterwards exactly as if it had not been interrupted."""
+        decoder.suspend()
+        saved = self.states.save()
+        self.states.cache.put(saved)  # the urgent job's prefill need not save it again
+
+        def resume() -> None:
+            self.states.restore(saved)
+            if self._draft_model is not None:
+                self._draft_model.bind(cancel)
+            decoder.resume()
+
+        return resume
 
     def _choose(self, logits: np.ndarray, allowed: list[int] | None, temperature: float) -> int:
         if allowed is not None:
@@ -257,6 +286,9 @@ class LlamaCppBackend(Backend):
         text = ""
         chosen: list[int] = []
         while len(chosen) < max_tokens:
+            if cancel.is_set():
+                break
+            preemption_point(lambda: self._suspend_decoding(decoder, cancel))
             if cancel.is_set():
                 break
             allowed = self.vocabulary.compatible(remaining) if remaining else None

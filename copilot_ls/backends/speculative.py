@@ -72,12 +72,14 @@ class SpeculativeDecoder:
         """Whether trusted drafts are verified on trust: not right after one of this
         generation's drafts was cut short in its first half (the policy decides alone then)."""
         self._row: np.ndarray | None = None
+        self._extras: Sequence[Sequence[int]] = ()
         self.history: list[int] = []
         self.stats = DraftStats()
 
     def start(self, prompt: Sequence[int], extras: Sequence[Sequence[int]] = ()) -> None:
         """The prompt has been evaluated (its last logits are current); drafting may begin."""
         self.history = list(prompt)
+        self._extras = extras
         self._queue.clear()
         self._trust = True
         self._row = self._logits_at(-1)
@@ -124,6 +126,24 @@ class SpeculativeDecoder:
             self._policy.record(self._kind, self._accepted_in_draft, rejected=False)
             self._kind = ""
         self._queue.clear()
+
+    def suspend(self) -> None:
+        """Another job is about to use the model: forget the drafts evaluated ahead of the
+        chosen tokens (the KV cache then holds exactly `history`) and keep the current logits."""
+        if self._queue:
+            position = self._queue[0].position
+            self._queue.clear()
+            self._llm.n_tokens = position
+            self._llm._ctx.kv_cache_seq_rm(0, position, -1)
+            self._policy.record(self._kind, self._accepted_in_draft, rejected=False)
+            self._kind = ""
+        if self._row is not None:
+            self._row = self._row.copy()  # the logits buffer is about to be overwritten
+
+    def resume(self) -> None:
+        """The KV cache holds `history` again: the draft sources start over from it."""
+        for source in self._sources:
+            source.begin(self.history, self._extras)
 
     # -- internals ------------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from .similarity import (
 )
 from .texts import FileText, FileTexts
 from .tokens import names_nearest_first
+from .window import CursorWindow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -82,6 +83,24 @@ class ContextQuery:
     """Tokens a line costs besides its own (the newline; a comment marker when commented)."""
     root: str | None = None
     """The workspace root: imports written from it (`pkg.module`) resolve against it."""
+
+    @classmethod
+    def around(
+        cls, path: str, text: str, window: CursorWindow, budget: int, root: str | None
+    ) -> ContextQuery:
+        """The query for a completion whose prompt holds `window` of `text`."""
+        cursor_line = window.prefix_start_line + window.prefix.count("\n")
+        return cls(
+            path=path,
+            text=text,
+            cursor_line=cursor_line,
+            window_start=window.prefix_start_line,
+            window_end=cursor_line + window.suffix.count("\n") + 1,
+            above=window.prefix[: window.prefix.rfind("\n") + 1].removesuffix("\n"),
+            budget=budget,
+            line_overhead=1,
+            root=root,
+        )
 
 
 class ContextRetriever:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 def register_all(server: CopilotServer) -> None:
     from copilot_ls.features import (
+        chat,
         code_actions,
         completion,
         configuration,
@@ -27,3 +28,4 @@ def register_all(server: CopilotServer) -> None:
     workspace_index.register(server)
     documents.register(server)
     code_actions.register(server)
+    chat.register(server)

@@ -28,5 +28,7 @@ def register(server: CopilotServer) -> None:
             "healed": result.generation.healed if result.generation else "",
             "seconds": result.seconds,
             "timings": result.timings,
+            "cached": result.cached,
+            "stats": dict(ls.pipeline.stats),
             "context": [dataclasses.asdict(item) for item in result.context],
         }

@@ -31,9 +31,9 @@ def chunk_lines(
             pieces.extend(_windows(lines, sub_start, sub_end))
     chunks = []
     for start, end in pieces:
-        while start < end and not lines[start].strip():
+        while start < end and (not lines[start] or lines[start].isspace()):
             start += 1
-        while end > start and not lines[end - 1].strip():
+        while end > start and (not lines[end - 1] or lines[end - 1].isspace()):
             end -= 1
         if start < end:
             chunks.append(Chunk(start, end))
@@ -57,8 +57,8 @@ def _windows(lines: list[str], start: int, end: int) -> list[tuple[int, int]]:
         return [(start, end)]
     paragraphs: list[tuple[int, int]] = []
     at = start
-    for row in range(start, end):
-        if not lines[row].strip():
+    for row, line in enumerate(lines[start:end], start):
+        if not line or line.isspace():  # blank; `isspace` builds no stripped copy
             if row > at:
                 paragraphs.append((at, row))
             at = row + 1

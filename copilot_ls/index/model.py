@@ -62,5 +62,6 @@ class FileSymbols:
     imports: tuple[str, ...] = ()
     """Imported modules or names as written (e.g. `os.path`, `./util`, `std::fmt`)."""
     references: frozenset[str] = field(default_factory=frozenset)
-    """Identifiers the file uses (calls, types, attribute names)."""
+    """Identifiers the file uses: its identifier-like words (in code, comments and strings alike),
+    less those found only as the names of its own definitions."""
     chunks: tuple[Chunk, ...] = ()

@@ -168,3 +168,23 @@ def clean_completion(
         except Exception:
             log.exception("post-processor %s failed; skipped", getattr(step, "__name__", step))
     return candidate
+
+
+def early_stop(where: Surroundings) -> Callable[[str], bool]:
+    """Stop generating as soon as the post-processors would cut the rest anyway."""
+
+    def single(text: str) -> bool:
+        return "\n" in text
+
+    def multi(text: str) -> bool:
+        if "\n" not in text:
+            return False
+        complete = text[: text.rfind("\n")]
+        lines = complete.count("\n") + 1
+        if lines < 2:
+            return False
+        kept = cut_to_block(complete, where) or ""
+        kept = cut_repetition(kept, where) or ""
+        return kept.count("\n") + 1 < lines
+
+    return single if where.mode == "single" else multi

@@ -1,6 +1,19 @@
 ; Definitions in Python. Methods are functions whose nearest enclosing definition is a class;
 ; the extractor decides that from the tree, so one pattern serves both.
 
+; Decorated definitions are matched from their decorators as well: indexing stops looking
+; below a depth limit (`LanguageSpec.max_depth`), and a decorated method of a nested class
+; sits one level deeper than its decorators.
+(decorated_definition
+  definition: (class_definition
+    name: (identifier) @name
+    body: (block . (expression_statement . (string) @doc)?)) @definition.class)
+
+(decorated_definition
+  definition: (function_definition
+    name: (identifier) @name
+    body: (block . (expression_statement . (string) @doc)?)) @definition.function)
+
 (class_definition
   name: (identifier) @name
   body: (block . (expression_statement . (string) @doc)?)) @definition.class

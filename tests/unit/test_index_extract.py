@@ -537,6 +537,48 @@ def test_a_name_that_names_a_definition_is_not_counted_as_its_reference():
     assert "Used" in symbols.references and "Only" not in symbols.references
 
 
+def test_references_are_the_words_used_outside_the_definitions_own_names():
+    source = b"LIMIT = 10\n\n\ndef f(x):\n    return helper(x) + LIMIT  # see 42\n"
+    symbols = extract_file("/w/a.py", source)
+    assert {"helper", "x", "LIMIT", "see"} <= symbols.references
+    assert "f" not in symbols.references  # defined, never used
+    assert not any(name[0].isdigit() for name in symbols.references)
+
+
+def test_definitions_nested_deeper_than_the_language_depth_limit_are_left_out():
+    source = """class Outer:
+    class Inner:
+        @property
+        def decorated(self):
+            pass
+
+        def method(self):
+            def local():
+                def deeper():
+                    pass
+"""
+    spec = language_for_path("/w/a.py")
+    assert spec is not None and spec.max_depth is not None
+    symbols = extract_file("/w/a.py", source.encode())
+    found = {(d.kind, d.container, d.name) for d in symbols.definitions}
+    assert found == {
+        ("class", "", "Outer"),
+        ("class", "Outer", "Inner"),
+        ("method", "Inner", "decorated"),  # one level deeper than its decorators
+        ("method", "Inner", "method"),
+    }
+
+
+def test_a_comment_is_a_doc_only_on_the_line_just_above():
+    source = (
+        b"x = a / b\ndef f():\n    pass\n"
+        b"# about g\n\ndef g():\n    pass\n"
+        b"# about h\ndef h():\n    pass\n"
+    )
+    docs = {d.name: d.doc for d in extract_file("/w/a.py", source).definitions}
+    assert docs == {"x": "", "f": "", "g": "", "h": "about h"}
+
+
 def test_file_facts_are_recorded():
     data = b"x = 1\n"
     symbols = extract_file("/w/a.py", data, mtime_ns=42)

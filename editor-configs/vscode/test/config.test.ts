@@ -51,13 +51,14 @@ describe('settingPaths', () => {
   it('lists the leaves of the bundled schema, in order', () => {
     assert.deepEqual(config.SETTING_PATHS, [
       'model.path', 'model.nCtx', 'model.nThreads', 'model.nGpuLayers', 'model.nBatch',
-      'model.draftPath',
+      'model.draftPath', 'model.stateCacheMib',
       'completion.enable', 'completion.maxPromptTokens', 'completion.contextTokens',
       'completion.suffixRatio',
       'completion.maxTokens', 'completion.maxTokensSingleLine', 'completion.multiline',
       'completion.temperature', 'completion.tokenHealing', 'completion.fim',
-      'completion.speculative', 'index.watch',
+      'completion.speculative', 'completion.cache', 'completion.prefetch', 'index.watch',
       'actions.enable', 'actions.maxTokens', 'actions.maxCodeTokens',
+      'chat.enable', 'chat.maxTokens', 'chat.historyTurns', 'chat.contextTokens',
     ]);
   });
 
@@ -75,6 +76,7 @@ describe('settingPaths', () => {
   it('gives the top-level sections for affectsConfiguration', () => {
     assert.deepEqual(config.serverSections(), [
       'copilotLs.model', 'copilotLs.completion', 'copilotLs.index', 'copilotLs.actions',
+      'copilotLs.chat',
     ]);
   });
 });
@@ -121,7 +123,7 @@ describe('initializationOptions', () => {
       return 'x';
     });
     assert.ok(!asked.some((p) => /^(serverCommand|completionItems|trace)/.test(p)));
-    assert.deepEqual(Object.keys(tree), ['model', 'completion', 'index', 'actions']);
+    assert.deepEqual(Object.keys(tree), ['model', 'completion', 'index', 'actions', 'chat']);
   });
 
   it('wraps the tree in copilotLs for didChangeConfiguration', () => {

@@ -33,3 +33,23 @@ fi
 
 extras="${COPILOT_LS_EXTRAS:-}"
 "$PYTHON" -m pip install --find-links "$wheels" -e ".${extras:+[$extras]}"
+
+# Best effort, for `make test` only: tests/editors/test_emacs.py needs Emacs with eglot. It is
+# skipped without them, and failing to install them never fails the install.
+case ",$extras," in
+  *,test,*)
+    if ! command -v emacs >/dev/null 2>&1 || ! emacs --batch --eval "(require 'eglot)" >/dev/null 2>&1; then
+      if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+        if { timeout 900 apt-get update -qq \
+          && DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq \
+            --no-install-recommends emacs-nox elpa-eglot; } >/dev/null 2>&1; then
+          echo "copilot-ls: installed emacs-nox and elpa-eglot (apt-get) for the Emacs test" >&2
+        else
+          echo "copilot-ls: apt-get could not install emacs-nox elpa-eglot; the Emacs test will be skipped" >&2
+        fi
+      else
+        echo "copilot-ls: no Emacs with eglot (installing it needs root and apt-get); the Emacs test will be skipped" >&2
+      fi
+    fi
+    ;;
+esac

@@ -3,9 +3,10 @@
 ;; Install:
 ;;   1. `pip install -e .` in the copilot-ls checkout, so that `copilot-ls` is on PATH
 ;;      (or set `copilot-ls-command' below to its full path).
-;;   2. Emacs 29+ (eglot is built in).  Put this file in your `load-path' and add to init.el:
+;;   2. Emacs 29+ (eglot is built in), or Emacs 28 with eglot 1.9+ from ELPA (Debian:
+;;      apt-get install elpa-eglot).  Put this file in your `load-path' and add to init.el:
 ;;        (require 'copilot-ls)
-;;        (add-hook 'python-base-mode-hook #'eglot-ensure)   ; start it automatically
+;;        (add-hook 'python-base-mode-hook #'eglot-ensure)   ; python-mode-hook on Emacs 28
 ;;      or just `(load "/path/to/editor-configs/emacs/copilot-ls.el")'.
 ;;   3. Open a file of one of `copilot-ls-modes' and run M-x eglot (if not started by a hook).
 ;;
@@ -33,7 +34,9 @@
 
 (defcustom copilot-ls-initialization-options
   '(:completion (:maxTokens 64 :multiline "auto"))
-  "Settings sent as `initializationOptions' (a plist; keys are the camelCase setting names).
+  "Settings sent as `initializationOptions'.
+A plist whose keys are the camelCase setting names, such as
+  (:completion (:maxTokens 64) :chat (:maxTokens 256))
 `copilot-ls schema' prints them all."
   :type 'sexp)
 
@@ -45,11 +48,32 @@
 Takes effect when this file is loaded."
   :type '(repeat symbol))
 
+(defclass copilot-ls-server (eglot-lsp-server) ()
+  :documentation "The copilot-ls language server, as eglot runs it.")
+
 (defun copilot-ls--contact (&optional _interactive)
   "The eglot contact for copilot-ls, read from the options at start time."
-  `(,@copilot-ls-command :initializationOptions ,copilot-ls-initialization-options))
+  `(copilot-ls-server ,@copilot-ls-command
+                      :initializationOptions ,copilot-ls-initialization-options))
 
 (add-to-list 'eglot-server-programs (cons copilot-ls-modes #'copilot-ls--contact))
+
+(defun copilot-ls--signal-configuration (signal server &rest args)
+  "Call SIGNAL with SERVER and ARGS, but send copilot-ls its own settings.
+eglot sends `workspace/didChangeConfiguration' right after connecting,
+with `eglot-workspace-configuration' (usually empty) as the settings;
+copilot-ls takes them as its whole settings tree, so an empty one would
+reset `copilot-ls-initialization-options' to the defaults.  It gets the
+current value of that option instead: after changing it, run
+M-x eglot-signal-didChangeConfiguration to apply it without a restart."
+  (if (cl-typep server 'copilot-ls-server)
+      (jsonrpc-notify server :workspace/didChangeConfiguration
+                      (list :settings (or copilot-ls-initialization-options
+                                          (make-hash-table))))
+    (apply signal server args)))
+
+(advice-add 'eglot-signal-didChangeConfiguration
+            :around #'copilot-ls--signal-configuration)
 
 ;;;; Chat
 
@@ -85,7 +109,7 @@ Takes effect when this file is loaded."
       (set-window-point window (point-max)))))
 
 (cl-defmethod eglot-handle-notification
-  (_server (_method (eql copilot-ls/chatChunk)) &key id chunk &allow-other-keys)
+  (_server (_method (eql 'copilot-ls/chatChunk)) &key id chunk &allow-other-keys)
   "Show a streamed CHUNK of the answer with ID while a question runs."
   (when (and copilot-ls--chat-pending (stringp chunk))
     (unless copilot-ls--chat-id (setq copilot-ls--chat-id id))
@@ -102,10 +126,12 @@ Takes effect when this file is loaded."
       (list :start at :end at))))
 
 (defun copilot-ls--apply-edit (edit)
-  "Apply the WorkspaceEdit EDIT with eglot (whose signature changed in Emacs 30)."
-  (condition-case nil
-      (eglot--apply-workspace-edit edit 'copilot-ls-chat)
-    (wrong-number-of-arguments (eglot--apply-workspace-edit edit))))
+  "Apply the WorkspaceEdit EDIT with eglot, once the user has agreed to it.
+Before Emacs 30 the second argument of `eglot--apply-workspace-edit' is
+CONFIRM (asking again); since then it is a required ORIGIN."
+  (if (>= (car (func-arity #'eglot--apply-workspace-edit)) 2)
+      (funcall #'eglot--apply-workspace-edit edit 'copilot-ls-chat)
+    (funcall #'eglot--apply-workspace-edit edit)))
 
 (defun copilot-ls--chat-done (result)
   "Show the whole answer of RESULT, and offer its edit."
@@ -119,7 +145,7 @@ Takes effect when this file is loaded."
           (delete-region copilot-ls--chat-start (point-max))
           (goto-char (point-max))
           (insert answer))))
-    (when refused
+    (when (and (stringp refused) (> (length refused) 0))
       (copilot-ls--chat-insert (format "\n[no edit offered: %s]" refused)))
     (copilot-ls--chat-insert "\n\n")
     (when (and edits (y-or-n-p "copilot-ls: apply the proposed edit? "))

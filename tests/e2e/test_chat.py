@@ -22,23 +22,10 @@ from pytest_lsp import LanguageClient, client_capabilities
 from pytest_lsp.client import make_test_lsp_client
 
 from tests.e2e.conftest import SERVER, open_document, stop_server
-from tests.e2e.test_code_actions import apply_workspace_edit
+from tests.e2e.test_code_actions import SOURCE, apply_workspace_edit
 
 pytestmark = pytest.mark.model
 
-SOURCE = """import json
-
-
-def fibonacci(n):
-    if n < 2:
-        return n
-    return fibonacci(n - 1) + fibonacci(n - 2)
-
-
-def load(path):
-    with open(path) as f:
-        return json.load(f)
-"""
 OPTIONS = {"chat": {"maxTokens": 48}, "actions": {"maxTokens": 96}}
 CHAT = "copilot-ls.chat"
 

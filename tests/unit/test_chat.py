@@ -4,13 +4,13 @@ slash commands, code blocks offered as validated edits, cancellation, and refusa
 from __future__ import annotations
 
 import asyncio
-import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from copilot_ls.backends.base import Backend, Cancelled, Generation, GenerationRequest
+from copilot_ls.backends.base import Backend, Cancelled
 from copilot_ls.backends.runner import ModelRunner
 from copilot_ls.chat import NO_ANSWER, Chat, ChatRefused, ChatRequest, offer_edit
 from copilot_ls.index.extract import extract_file
@@ -18,6 +18,7 @@ from copilot_ls.index.store import SymbolIndex
 from copilot_ls.postprocess.edits import apply_edits
 from copilot_ls.refactor import Refactorer
 from copilot_ls.settings import ChatSettings, ModelSettings, Settings
+from tests.fixtures.scripted_backend import CHATML, ScriptedBackend
 
 pytest.importorskip("tree_sitter_python")
 
@@ -37,49 +38,11 @@ def order_total(order):
     shipping = compute_shipping_cost(weight, order.distance)
     return order.subtotal + shipping
 """
-CHATML = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{{ message['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
 
 
-class ScriptedBackend(Backend):
-    """Answers with the next of `answers`, one character per token step."""
-
-    name = "scripted"
-
-    def __init__(self, *answers: str, n_ctx: int = 4096, stop_reason: str = "eos") -> None:
-        self.answers = list(answers)
-        self.n_ctx = n_ctx
-        self.stop_reason = stop_reason
-        self.prompts: list[str] = []
-        self.started = threading.Event()
-        self.release = threading.Event()
-        self.release.set()
-
-    def has_special(self, text: str) -> bool:
-        return text in ("<|im_start|>", "<|im_end|>")
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 4
-
-    def chat_template(self) -> str | None:
-        return CHATML
-
-    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
-        self.prompts.append("".join(p if isinstance(p, str) else p.text for p in request.parts))
-        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
-        self.started.set()
-        text = ""
-        for char in answer:
-            self.release.wait(5)
-            if cancel.is_set():
-                return Generation(text, "cancelled", generated_tokens=len(text))
-            text += char
-            if request.stop is not None and request.stop(text):
-                return Generation(text, "stop", generated_tokens=len(text))
-        return Generation(text, self.stop_reason, generated_tokens=len(text))  # type: ignore[arg-type]
+def chat_backend(*answers: str, **options: Any) -> ScriptedBackend:
+    """A scripted backend with a ChatML template."""
+    return ScriptedBackend(*answers, template=CHATML, **options)
 
 
 @pytest.fixture
@@ -123,7 +86,7 @@ def no_file(path: str) -> str | None:
 
 
 async def test_the_answer_streams_in_chunks_that_add_up_to_it(workspace):
-    backend = ScriptedBackend("\nIt adds the shipping cost to the subtotal.\n")
+    backend = chat_backend("\nIt adds the shipping cost to the subtotal.\n")
     chat, _ = make_chat(backend, workspace)
     chunks: list[str] = []
     result = await chat.ask(
@@ -135,7 +98,7 @@ async def test_the_answer_streams_in_chunks_that_add_up_to_it(workspace):
 
 
 async def test_the_prompt_shows_the_selection_its_function_and_the_definitions_it_uses(workspace):
-    backend = ScriptedBackend("Fine.")
+    backend = chat_backend("Fine.")
     chat, _ = make_chat(backend, workspace)
     select = "    shipping = compute_shipping_cost(weight, order.distance)\n"
     result = await chat.ask(ask(workspace, "Is this right?", select=select), no_file, None)
@@ -152,7 +115,7 @@ async def test_the_prompt_shows_the_selection_its_function_and_the_definitions_i
 
 
 async def test_a_helper_defined_in_the_same_file_is_shown_from_the_buffer(workspace):
-    backend = ScriptedBackend("Fine.")
+    backend = chat_backend("Fine.")
     chat, _ = make_chat(backend, workspace)
     await chat.ask(ask(workspace, "Explain", at="weight = parcel"), no_file, None)
     assert "Definition of `parcel_weight` in orders.py" in backend.prompts[0]
@@ -160,7 +123,7 @@ async def test_a_helper_defined_in_the_same_file_is_shown_from_the_buffer(worksp
 
 
 async def test_a_selected_function_is_shown_once(workspace):
-    backend = ScriptedBackend("Fine.")
+    backend = chat_backend("Fine.")
     chat, _ = make_chat(backend, workspace)
     whole = ORDERS[ORDERS.index("def order_total") :]
     result = await chat.ask(ask(workspace, "Explain", select=whole), no_file, None)
@@ -170,7 +133,7 @@ async def test_a_selected_function_is_shown_once(workspace):
 
 
 async def test_the_context_budget_leaves_out_what_does_not_fit(workspace):
-    backend = ScriptedBackend("Fine.")
+    backend = chat_backend("Fine.")
     tight = Settings(chat=ChatSettings(context_tokens=60))
     chat, _ = make_chat(backend, workspace, tight)
     result = await chat.ask(ask(workspace, "Explain", at="weight = parcel"), no_file, None)
@@ -179,7 +142,7 @@ async def test_the_context_budget_leaves_out_what_does_not_fit(workspace):
 
 
 async def test_without_a_range_the_file_itself_is_the_context(workspace):
-    backend = ScriptedBackend("Orders.")
+    backend = chat_backend("Orders.")
     chat, _ = make_chat(backend, workspace)
     result = await chat.ask(ask(workspace, "What is this file?"), no_file, None)
     assert result.context[0] == "The Python file orders.py"
@@ -187,7 +150,7 @@ async def test_without_a_range_the_file_itself_is_the_context(workspace):
 
 
 async def test_a_question_without_a_document_has_no_code_context(workspace):
-    backend = ScriptedBackend("A pure function has no side effects.")
+    backend = chat_backend("A pure function has no side effects.")
     chat, _ = make_chat(backend, workspace)
     request = ChatRequest("c1", "What is a pure function?", workspace=str(workspace))
     result = await chat.ask(request, no_file, None)
@@ -196,7 +159,7 @@ async def test_a_question_without_a_document_has_no_code_context(workspace):
 
 
 async def test_an_empty_answer_says_so_and_is_not_remembered(workspace):
-    chat, _ = make_chat(ScriptedBackend("  \n"), workspace)
+    chat, _ = make_chat(chat_backend("  \n"), workspace)
     result = await chat.ask(ask(workspace, "Hm?"), no_file, None)
     assert result.answer == NO_ANSWER
     assert chat.history.turns(str(workspace), 6) == []
@@ -206,7 +169,7 @@ async def test_an_empty_answer_says_so_and_is_not_remembered(workspace):
 
 
 async def test_the_second_question_is_asked_with_the_first_turn(workspace):
-    backend = ScriptedBackend("It returns the total.", "Because shipping is added.")
+    backend = chat_backend("It returns the total.", "Because shipping is added.")
     chat, _ = make_chat(backend, workspace)
     await chat.ask(ask(workspace, "What does it return?", at="return order"), no_file, None)
     second = await chat.ask(ask(workspace, "Why?", at="return order"), no_file, None)
@@ -218,7 +181,7 @@ async def test_the_second_question_is_asked_with_the_first_turn(workspace):
 
 
 async def test_only_the_last_history_turns_are_kept(workspace):
-    backend = ScriptedBackend("answer")
+    backend = chat_backend("answer")
     chat, _ = make_chat(backend, workspace, Settings(chat=ChatSettings(history_turns=2)))
     for i in range(4):
         await chat.ask(ask(workspace, f"question {i}?"), no_file, None)
@@ -230,7 +193,7 @@ async def test_only_the_last_history_turns_are_kept(workspace):
 
 async def test_the_oldest_turns_are_dropped_when_the_prompt_would_not_fit_n_ctx(workspace):
     long_answer = "word " * 120
-    backend = ScriptedBackend(long_answer, n_ctx=400)
+    backend = chat_backend(long_answer, n_ctx=400)
     settings = Settings(chat=ChatSettings(max_tokens=64, context_tokens=60))
     chat, _ = make_chat(backend, workspace, settings)
     for i in range(3):
@@ -241,7 +204,7 @@ async def test_the_oldest_turns_are_dropped_when_the_prompt_would_not_fit_n_ctx(
 
 
 async def test_clear_forgets_the_conversation_without_the_model(workspace):
-    backend = ScriptedBackend("It returns the total.")
+    backend = chat_backend("It returns the total.")
     chat, _ = make_chat(backend, workspace)
     await chat.ask(ask(workspace, "What does it return?"), no_file, None)
     cleared = await chat.ask(ask(workspace, "/clear"), no_file, None)
@@ -251,7 +214,7 @@ async def test_clear_forgets_the_conversation_without_the_model(workspace):
 
 
 async def test_a_question_too_long_for_the_context_is_refused(workspace):
-    backend = ScriptedBackend("x", n_ctx=64)
+    backend = chat_backend("x", n_ctx=64)
     chat, _ = make_chat(backend, workspace)
     with pytest.raises(ChatRefused, match=r"model\.nCtx"):
         await chat.ask(ask(workspace, "why " * 200), no_file, None)
@@ -261,7 +224,7 @@ async def test_a_question_too_long_for_the_context_is_refused(workspace):
 
 
 async def test_doc_returns_a_validated_docstring_edit_without_applying_it(workspace):
-    backend = ScriptedBackend('Total price of an order, shipping included."""\n```')
+    backend = chat_backend('Total price of an order, shipping included."""\n```')
     chat, _ = make_chat(backend, workspace)
     result = await chat.ask(ask(workspace, "/doc", at="weight = parcel"), no_file, None)
     assert result.command == "doc" and not result.refused
@@ -273,7 +236,7 @@ async def test_doc_returns_a_validated_docstring_edit_without_applying_it(worksp
 
 
 async def test_fix_passes_the_words_after_it_as_the_problem(workspace):
-    backend = ScriptedBackend(
+    backend = chat_backend(
         "def parcel_weight(items):\n    return sum(i.weight for i in items)\n```"
     )
     chat, _ = make_chat(backend, workspace)
@@ -285,7 +248,7 @@ async def test_fix_passes_the_words_after_it_as_the_problem(workspace):
 
 
 async def test_explain_answers_in_prose_and_is_remembered(workspace):
-    backend = ScriptedBackend("It sums the weights.", "ok")
+    backend = chat_backend("It sums the weights.", "ok")
     chat, _ = make_chat(backend, workspace)
     result = await chat.ask(ask(workspace, "/explain", at="return sum"), no_file, None)
     assert result.answer == "It sums the weights." and not result.changes
@@ -294,7 +257,7 @@ async def test_explain_answers_in_prose_and_is_remembered(workspace):
 
 
 async def test_a_refused_action_explains_why_and_an_unknown_command_lists_the_commands(workspace):
-    backend = ScriptedBackend("def broken(:\n```")
+    backend = chat_backend("def broken(:\n```")
     chat, _ = make_chat(backend, workspace)
     refused = await chat.ask(ask(workspace, "/fix", at="return sum"), no_file, None)
     assert refused.refused and not refused.changes and refused.answer.startswith("/fix: ")
@@ -314,7 +277,7 @@ def parcel_weight(items):
 
 
 async def test_a_code_block_rewriting_the_function_is_offered_as_a_validated_edit(workspace):
-    chat, _ = make_chat(ScriptedBackend(REWRITE), workspace)
+    chat, _ = make_chat(chat_backend(REWRITE), workspace)
     result = await chat.ask(ask(workspace, "Simplify", at="return sum"), no_file, None)
     assert result.answer.startswith("Here is a simpler version") and not result.refused
     (change,) = result.changes
@@ -356,7 +319,7 @@ def test_files_outside_the_workspace_get_no_edit(workspace, tmp_path_factory):
 
 
 async def test_cancelling_the_caller_stops_generation_and_keeps_no_turn(workspace):
-    backend = ScriptedBackend("a long answer " * 50)
+    backend = chat_backend("a long answer " * 50)
     backend.release.clear()
     chat, _ = make_chat(backend, workspace)
     task = asyncio.ensure_future(chat.ask(ask(workspace, "Explain"), no_file, None))

@@ -3,17 +3,17 @@ docstrings, rewrites, tests files, and every refusal."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 
-from copilot_ls.backends.base import Backend, Cancelled, Generation, GenerationRequest
+from copilot_ls.backends.base import Backend, Cancelled
 from copilot_ls.backends.runner import ModelRunner
 from copilot_ls.postprocess.edits import apply_edits
 from copilot_ls.refactor import ActionRefused, ActionRequest, Problem, Refactorer, offers
 from copilot_ls.refactor_targets import definitions, python_module, where_tests_go
 from copilot_ls.settings import Settings
+from tests.fixtures.scripted_backend import ScriptedBackend
 
 pytest.importorskip("tree_sitter_python")
 
@@ -34,43 +34,6 @@ class Store:
         with open(path) as f:
             return json.load(f)
 '''
-
-
-class ScriptedBackend(Backend):
-    """Answers every prompt with `answer`, one character per token step."""
-
-    name = "scripted"
-    n_ctx = 4096
-
-    def __init__(self, answer: str, *, stop_reason: str = "eos") -> None:
-        self.answer = answer
-        self.stop_reason = stop_reason
-        self.prompts: list[str] = []
-        self.started = threading.Event()
-        self.release = threading.Event()
-        self.release.set()
-
-    def has_special(self, text: str) -> bool:
-        return text in ("<|im_start|>", "<|im_end|>")
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 4
-
-    def chat_template(self) -> str | None:
-        return None
-
-    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
-        self.prompts.append("".join(p if isinstance(p, str) else p.text for p in request.parts))
-        self.started.set()
-        self.release.wait(5)
-        text = ""
-        for char in self.answer:
-            if cancel.is_set():
-                return Generation(text, "cancelled", generated_tokens=len(text))
-            text += char
-            if request.stop is not None and request.stop(text):
-                return Generation(text, "stop", generated_tokens=len(text))
-        return Generation(text, self.stop_reason, generated_tokens=len(text))  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -28,7 +28,9 @@ def register(server: CopilotServer) -> None:
     def did_change_configuration(
         ls: CopilotServer, params: types.DidChangeConfigurationParams
     ) -> None:
-        if params.settings is not None:
+        # An empty object is "nothing configured here" (eglot sends `{}` right after it
+        # connects): taking it as "all defaults" would undo the initializationOptions.
+        if params.settings not in (None, {}, {"copilotLs": {}}):
             ls.apply_settings(params.settings)
             ls.background(_warm_up(ls))
 

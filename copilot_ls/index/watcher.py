@@ -144,6 +144,14 @@ class SnapshotSaver:
                 logger.exception("saving the index snapshot failed")
 
 
+def _log_files() -> frozenset[str]:
+    """The files this process logs to (`--log-file`): never indexed, never watched."""
+    handlers = logging.getLogger().handlers
+    return frozenset(
+        os.path.abspath(h.baseFilename) for h in handlers if isinstance(h, logging.FileHandler)
+    )
+
+
 class _Events(FileSystemEventHandler):
     """Forwards the paths of watchdog's events to the watcher (on watchdog's thread)."""
 
@@ -195,6 +203,7 @@ class IndexWatcher:
         self._burst_limit = burst_limit
         self._rescan_interval_s = rescan_interval_s
         self._rules = PathRules(self.roots)
+        self._log_files = _log_files()
         self._cond = threading.Condition()
         self._pending: dict[str, None] = {}  # an ordered set
         self._rescan = False
@@ -263,6 +272,8 @@ class IndexWatcher:
     def on_file_event(self, path: str) -> None:
         """Queue `path` (absolute) unless it is under a directory the walk never enters."""
         path = os.path.abspath(path)
+        if path in self._log_files:
+            return  # each event on the server's own log would be logged there: a feedback loop
         relevant, rules_changed = self._classify(path)
         if not relevant or self._stopping.is_set():
             return

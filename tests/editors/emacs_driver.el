@@ -31,6 +31,14 @@
 (require 'cl-lib)
 (require 'json)
 (require 'subr-x)
+(require 'eglot) ; the test is skipped when it cannot be loaded
+
+;; Defined by the shipped config, loaded at run time.
+(defvar copilot-ls-command)
+(defvar copilot-ls-initialization-options)
+(defvar copilot-ls--chat-pending)
+(declare-function copilot-ls-chat "copilot-ls" (question))
+(declare-function copilot-ls--chat-buffer "copilot-ls" ())
 
 (defvar copilot-ls-driver--result nil "What happened, an alist written as JSON.")
 (defvar copilot-ls-driver--steps nil "The steps done so far, newest first.")
@@ -72,7 +80,8 @@
   (kill-emacs 0))
 
 (defun copilot-ls-driver--wait (what predicate)
-  "Serve the event loop until PREDICATE returns non-nil; an error naming WHAT at the deadline."
+  "Serve the event loop until PREDICATE returns non-nil.
+At the deadline, signal an error naming WHAT."
   (while (not (funcall predicate))
     (when (> (copilot-ls-driver--elapsed) copilot-ls-driver--timeout)
       (error "Timed out waiting for: %s" what))
@@ -84,7 +93,8 @@
   (vconcat (split-string (buffer-substring-no-properties (point-min) (point-max)) "\n")))
 
 (defun copilot-ls-driver--record-completion (request connection method params &rest args)
-  "Call REQUEST with CONNECTION, METHOD, PARAMS and ARGS; keep completion responses."
+  "Call REQUEST with CONNECTION, METHOD, PARAMS and ARGS.
+Keep the responses to textDocument/completion."
   (let ((response (apply request connection method params args)))
     (when (eq method :textDocument/completion)
       (push response copilot-ls-driver--completions))
@@ -105,7 +115,8 @@
   (copilot-ls-driver--step "setup"))
 
 (defun copilot-ls-driver--connect ()
-  "Open the file, start eglot for it as M-x eglot does, and wait until it manages the buffer."
+  "Open the file and start eglot for it as M-x eglot does.
+Wait until eglot manages the buffer; return the server."
   (find-file (copilot-ls-driver--env "COPILOT_LS_FILE"))
   (copilot-ls-driver--put 'major_mode (symbol-name major-mode))
   (apply #'eglot (eglot--guess-contact))
@@ -150,7 +161,10 @@
         (updates 0)
         (offered nil))
     (with-current-buffer chat
-      (add-hook 'after-change-functions (lambda (&rest _) (cl-incf updates)) nil t))
+      ;; Changes while the answer is pending are the streamed chunks.
+      (add-hook 'after-change-functions
+                (lambda (&rest _) (when copilot-ls--chat-pending (cl-incf updates)))
+                nil t))
     (cl-letf (((symbol-function 'y-or-n-p)
                (lambda (prompt)
                  (push prompt offered)

@@ -217,7 +217,7 @@ def test_copilot_ls_chat_streams_the_answer_into_the_chat_buffer(emacs, tmp_path
     assert chat.endswith("\n\n"), f"the answer never completed: {chat!r}\n{diagnostics}"
     answer = chat[len(f"> {QUESTION}\n") :].strip()
     assert answer and not answer.startswith("[copilot-ls:"), f"{chat!r}\n{diagnostics}"
-    assert result["updates"] >= 3, diagnostics  # the answer arrived in several chunks
+    assert result["updates"] >= 3, diagnostics  # several chunks arrived before the result
     assert result["chat_window"], f"the chat buffer is not shown\n{diagnostics}"
     assert result["source_unchanged"], diagnostics  # nothing was applied
     assert result["offered"] == [], diagnostics  # an explanation offers no edit

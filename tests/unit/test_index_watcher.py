@@ -207,6 +207,30 @@ def test_ignored_files_and_directories_are_never_indexed(
     assert not any(defines(index, n) for n in ["secret_fn", "out_fn", "git_fn", "dep_fn"])
 
 
+def test_the_servers_own_log_file_is_never_queued(
+    tmp_path: Path, start: Callable[..., tuple[IndexWatcher, SymbolIndex]]
+) -> None:
+    """A `--log-file` inside the workspace would otherwise feed back: each event on it logged
+    into it, which is another event."""
+    log_file = tmp_path / "copilot-ls.log"
+    handler = logging.FileHandler(log_file, encoding="utf-8")
+    logging.getLogger().addHandler(handler)
+    try:
+        recorder = Recorder()
+        _w, index = start(tmp_path, on_applied=recorder)
+        for n in range(3):
+            with log_file.open("a") as f:
+                f.write(f"line {n}\n")
+        write(tmp_path / "sentinel.py", "sentinel")
+        wait_until(lambda: defines(index, "sentinel"))
+        applied = [path for batch in recorder.batches for path in batch.paths]
+        assert str(tmp_path / "sentinel.py") in applied
+        assert str(log_file) not in applied
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
 def test_a_gitignore_change_takes_effect_both_ways(
     tmp_path: Path, start: Callable[..., tuple[IndexWatcher, SymbolIndex]]
 ) -> None:

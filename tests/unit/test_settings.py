@@ -55,3 +55,17 @@ def test_schema_documents_every_key_with_default_and_description():
     assert completion["maxPromptTokens"]["description"]
     assert completion["multiline"]["enum"] == ["auto", "always", "never"]
     assert schema["properties"]["model"]["properties"]["path"]["description"]
+
+
+def test_an_empty_did_change_configuration_keeps_the_settings_in_force():
+    """eglot sends `{}` right after connecting: that must not undo the initializationOptions."""
+    from lsprotocol import types
+
+    from copilot_ls.server import build_server
+
+    server = build_server()
+    server.apply_settings({"completion": {"maxTokens": 7}})
+    handler = server.protocol.fm.features[types.WORKSPACE_DID_CHANGE_CONFIGURATION]
+    for empty in ({}, {"copilotLs": {}}, None):
+        handler(types.DidChangeConfigurationParams(settings=empty))
+        assert server.settings.completion.max_tokens == 7

@@ -40,7 +40,8 @@ from typing import Any
 import llama_cpp
 
 from copilot_ls.backends.base import Generation, GenerationRequest
-from copilot_ls.backends.llama_cpp import LlamaCppBackend
+from copilot_ls.backends.drafting import DraftPolicy
+from copilot_ls.backends.llama_cpp import LOOKUP_PRIORS, LlamaCppBackend
 from copilot_ls.settings import ModelSettings
 
 MODULES = (textwrap, difflib, shlex, string, argparse, json.decoder, ast)
@@ -49,6 +50,19 @@ CONTEXT_LINES = 40
 """Lines of the file before the function that the prompts also hold."""
 CEILING_K = (4, 8, 16)
 EDIT_TARGET, FRESH_TARGET = 1.5, 0.97
+
+
+class ForcedModelDrafts(DraftPolicy):
+    """The backend's policy, except that drafts of the draft model are always `k` long."""
+
+    def __init__(self, k: int) -> None:
+        super().__init__(LOOKUP_PRIORS)
+        self.k = k
+
+    def length(self, kind: str, available: int, draft_cost: float = 0.0) -> int:
+        if kind == "model":
+            return min(available, self.k)
+        return super().length(kind, available, draft_cost)
 
 
 def functions(min_body: int = 6) -> list[tuple[list[str], int, int, int]]:
@@ -89,16 +103,19 @@ def generate(backend: LlamaCppBackend, prompt: str, mode: str, max_tokens: int) 
     return backend.generate(request, threading.Event())
 
 
-def pair(backend: LlamaCppBackend, prompt: str, spec_first: bool, repeats: int) -> dict[str, Any]:
-    """Plain and speculative generation of one prompt, the fastest of `repeats` runs each."""
+def pair(
+    backend: LlamaCppBackend, prompt: str, spec_first: bool, repeats: int, spec_mode: str = "auto"
+) -> dict[str, Any]:
+    """Plain and speculative (`spec_mode`) generation of one prompt, the fastest of `repeats`
+    runs each."""
     runs: dict[str, Generation] = {}
     for _ in range(repeats):
-        for mode in ("auto", "off") if spec_first else ("off", "auto"):
+        for mode in (spec_mode, "off") if spec_first else ("off", spec_mode):
             generate(backend, prompt, "off", 1)
             generation = generate(backend, prompt, mode, MAX_TOKENS)
             if mode not in runs or generation.decode_s < runs[mode].decode_s:
                 runs[mode] = generation
-    plain, spec = runs["off"], runs["auto"]
+    plain, spec = runs["off"], runs[spec_mode]
     a, b = backend.tokenize(plain.text), backend.tokenize(spec.text)
     same_prefix = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
     return {
@@ -164,13 +181,15 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = ModelSettings(path=args.model, n_ctx=4096, draft_path=args.draft or "")
     backend = LlamaCppBackend(settings)
+    if args.force_k:
+        backend.policy = ForcedModelDrafts(args.force_k)
     chosen = functions()[:: max(1, len(functions()) // args.prompts)][: args.prompts]
     result: dict[str, Any] = {"settings": environment(backend, args)}
     costs: dict[int, list[dict[str, float]]] = {k: [] for k in CEILING_K}
     for name, build in (("edit-replay", edit_prompt), ("fresh", fresh_prompt)):
         records = []
         for i, function in enumerate(chosen):
-            records.append(pair(backend, build(*function), i % 2 == 0, args.repeats))
+            records.append(pair(backend, build(*function), i % 2 == 0, args.repeats, args.mode))
             r = records[-1]
             for k in CEILING_K:
                 costs[k].append(ceiling(backend, k, repeats=1))
@@ -192,6 +211,8 @@ def environment(backend: LlamaCppBackend, args: argparse.Namespace) -> dict[str,
     return {
         "model": backend.path.name,
         "draft_model": args.draft or "",
+        "mode": args.mode,
+        "force_k": args.force_k,
         "prompts": args.prompts,
         "max_tokens": MAX_TOKENS,
         "repeats": args.repeats,
@@ -226,6 +247,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="runs per mode, fastest kept")
     parser.add_argument("--model", help="GGUF file (default: the embedded model)")
     parser.add_argument("--draft", help="GGUF draft model sharing the model's vocabulary")
+    parser.add_argument(
+        "--mode",
+        choices=("auto", "lookup", "draft"),
+        default="auto",
+        help="speculative mode compared with plain (draft: the --draft model alone)",
+    )
+    parser.add_argument(
+        "--force-k",
+        type=int,
+        default=0,
+        help="verify K tokens of the draft model at every step, whatever the policy would "
+        "choose (measures its acceptance where the policy finds that drafting does not pay)",
+    )
     parser.add_argument("--json", type=Path, help="write the result as JSON to this path")
     args = parser.parse_args()
     started = time.perf_counter()

@@ -19,10 +19,26 @@ CONFIG = REPO / "editor-configs" / "neovim" / "copilot-ls.lua"
 DRIVER_TIMEOUT_S = 120  # the model loads in ~1 s and a request takes 1-5 s on a slow CPU
 
 
-def _tail(path: Path, lines: int = 60) -> str:
+def log_tail(path: Path, lines: int = 60) -> str:
     if not path.exists():
         return f"({path} does not exist)"
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def run_headless(
+    argv: list[str], workspace: Path, env: dict[str, str], out: Path, timeout: float
+) -> tuple[dict[str, Any], str, int | None]:
+    """Run a headless editor driver in `workspace`: the JSON it wrote to `out` ({} if none),
+    the editor's stderr and its exit code (None when it had to be killed)."""
+    try:
+        proc = subprocess.run(
+            argv, cwd=workspace, env=env, capture_output=True, text=True, timeout=timeout
+        )
+        stderr, rc = proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        stderr, rc = f"{argv[0]} killed after {exc.timeout} s; stderr: {exc.stderr!r}", None
+    result = json.loads(out.read_text()) if out.exists() else {}
+    return result, stderr, rc
 
 
 def run_driver(
@@ -60,19 +76,7 @@ def run_driver(
         **(extra_env or {}),
     }
     argv = ["nvim", "--headless", "--clean", "-c", f"luafile {driver}"]
-    try:
-        proc = subprocess.run(
-            argv,
-            cwd=workspace,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=DRIVER_TIMEOUT_S + 60,
-        )
-        stderr, rc = proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        stderr, rc = f"nvim killed after {exc.timeout} s; stderr: {exc.stderr!r}", None
-    result = json.loads(out.read_text()) if out.exists() else {}
+    result, stderr, rc = run_headless(argv, workspace, env, out, DRIVER_TIMEOUT_S + 60)
     diagnostics = "\n".join(
         [
             f"nvim exit code: {rc}",
@@ -81,8 +85,8 @@ def run_driver(
             f":messages:\n{result.get('messages', '(no result file)')}",
             f"driver steps: {result.get('steps')}",
             f"driver error: {result.get('error')}",
-            f"Neovim LSP log (tail):\n{_tail(state / 'nvim' / 'lsp.log')}",
-            f"copilot-ls log (tail):\n{_tail(server_log)}",
+            f"Neovim LSP log (tail):\n{log_tail(state / 'nvim' / 'lsp.log')}",
+            f"copilot-ls log (tail):\n{log_tail(server_log)}",
         ]
     )
     return result, diagnostics

@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from tests.editors.nvim_session import log_tail, run_headless
+
 pytestmark = [pytest.mark.editor, pytest.mark.model]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,12 +79,6 @@ def emacs() -> None:
         pytest.skip(problem)
 
 
-def _tail(path: Path, lines: int = 60) -> str:
-    if not path.exists():
-        return f"({path} does not exist)"
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
 def run_emacs(
     workspace: Path,
     source: str,
@@ -122,26 +118,15 @@ def run_emacs(
         "COPILOT_LS_QUESTION": question,
         "COPILOT_LS_ACCEPT": "yes" if accept else "no",
     }
-    try:
-        proc = subprocess.run(
-            ["emacs", "--batch", "-l", str(DRIVER)],
-            cwd=workspace,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=DRIVER_TIMEOUT_S + 60,
-        )
-        stderr, rc = proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        stderr, rc = f"emacs killed after {exc.timeout} s; stderr: {exc.stderr!r}", None
-    result = json.loads(out.read_text()) if out.exists() else {}
+    argv = ["emacs", "--batch", "-l", str(DRIVER)]
+    result, stderr, rc = run_headless(argv, workspace, env, out, DRIVER_TIMEOUT_S + 60)
     diagnostics = "\n".join(
         [
             f"emacs exit code: {rc}",
             f"emacs stderr (tail):\n{stderr[-4000:]}",
             f"driver steps: {result.get('steps')}",
             f"driver error: {result.get('error')}",
-            f"copilot-ls log (tail):\n{_tail(server_log)}",
+            f"copilot-ls log (tail):\n{log_tail(server_log)}",
         ]
     )
     return result, diagnostics

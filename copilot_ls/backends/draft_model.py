@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from copilot_ls.backends.drafting import Draft, DraftSource
-from copilot_ls.backends.kv_cache import evaluate_reusing_prefix
+from copilot_ls.backends.kv_cache import common_prefix, evaluate_reusing_prefix
 from copilot_ls.backends.model_files import ModelFileError
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,9 @@ MAX_VOCAB_DIFFERENCE = 128
 SAMPLED_TOKENS = 2048
 """Token texts compared between the two vocabularies (all of them for small ones)."""
 COST_DECAY = 0.8
+CATCH_UP_TIMED = 32
+"""Tokens the draft model may be behind and still have their evaluation counted in its cost
+per drafted token (the tokens accepted since its last draft); more is a prompt to read."""
 
 
 def check_same_vocabulary(target: Any, draft: Any, target_name: str, draft_path: Path) -> None:
@@ -76,8 +79,8 @@ class DraftModel(DraftSource):
         self._cancel = cancel
 
     def begin(self, prompt: Sequence[int], extras: Sequence[Sequence[int]] = ()) -> None:
-        if prompt:  # evaluate the prompt now so that the first draft costs only its tokens
-            evaluate_reusing_prefix(self._llm, prompt, self._cancel)
+        """Nothing to do yet: the prompt is evaluated by the first draft asked for, so a
+        generation the policy never drafts for costs the draft model nothing."""
 
     def propose(self, history: Sequence[int], limit: int) -> Draft | None:
         if limit <= 0 or not history:
@@ -87,6 +90,11 @@ class DraftModel(DraftSource):
         llm = self._llm
         if len(history) + limit >= llm.n_ctx():
             return None
+        behind = len(history) - common_prefix(llm, history)
+        if behind > CATCH_UP_TIMED:  # the prompt, first time: not a cost of drafting itself
+            evaluate_reusing_prefix(llm, history, self._cancel)
+            if self._cancel is not None and self._cancel.is_set():
+                return None
         started = time.perf_counter()
         evaluate_reusing_prefix(llm, history)
         guess: list[int] = []

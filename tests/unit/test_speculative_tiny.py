@@ -185,3 +185,23 @@ def test_a_draft_model_with_another_vocabulary_is_refused_clearly(models):
 def test_a_missing_draft_model_names_the_draft_setting(models, tmp_path):
     with pytest.raises(ModelFileError, match=r"draft model.*draftPath"):
         _backend(models["target"], tmp_path / "absent.gguf")
+
+
+class NeverDraft(DraftPolicy):
+    """Refuses every draft, as the policy does where drafting does not pay."""
+
+    def length(self, kind: str, available: int, draft_cost: float = 0.0) -> int:
+        return 0
+
+
+def test_a_generation_the_policy_never_drafts_for_costs_the_draft_model_nothing(models):
+    backend = _backend(models["target"], models["target"])
+    backend.policy = NeverDraft()
+    result = _generate(backend, PROMPTS[1], "draft", token_healing=False)
+    assert result.drafted_tokens == 0
+    draft = backend._draft_model
+    assert draft is not None and draft._llm.n_tokens == 0  # the prompt was never read there
+    backend.policy = AlwaysDraft(4)
+    drafted = _generate(backend, PROMPTS[1], "draft", token_healing=False)
+    assert drafted.drafted_tokens > 0 and drafted.text == result.text
+    assert draft._llm.n_tokens > 0  # read on the first draft asked for

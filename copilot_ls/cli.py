@@ -121,7 +121,8 @@ def _complete(args: argparse.Namespace) -> int:
     from copilot_ls.backends.llama_cpp import LlamaCppBackend
     from copilot_ls.backends.model_files import ModelFileError
     from copilot_ls.backends.runner import ModelRunner
-    from copilot_ls.pipeline import CompletionPipeline, CompletionRequest
+    from copilot_ls.pipeline import CompletionPipeline
+    from copilot_ls.results import CompletionRequest
     from copilot_ls.settings import parse_settings
 
     raw: dict[str, Any] = json.loads(args.settings) if args.settings else {}

@@ -14,20 +14,17 @@ it as if it were accepted; any real request that needs the model cancels that wo
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
 from copilot_ls.backends.base import (
     Backend,
     Cancelled,
-    Generation,
     GenerationRequest,
     PromptPart,
     Special,
@@ -36,11 +33,9 @@ from copilot_ls.backends.runner import ModelRunner, Priority
 from copilot_ls.context.recent import RecentDocuments
 from copilot_ls.context.render import NO_CONTEXT, RenderedContext, render
 from copilot_ls.context.retrieval import ContextQuery, ContextRetriever
-from copilot_ls.context.selection import ContextItem
 from copilot_ls.context.window import CursorWindow, LineTokenCounter, build_window
 from copilot_ls.index.store import SymbolIndex
 from copilot_ls.postprocess.filters import (
-    Mode,
     Surroundings,
     choose_mode,
     clean_completion,
@@ -53,8 +48,9 @@ from copilot_ls.prompts.fim import (
     detect_template,
     repo_layout,
 )
+from copilot_ls.results import CompletionRequest, CompletionResult, served
 from copilot_ls.settings import Settings
-from copilot_ls.typed_ahead import ContextKey, Hit, Prefetches, TypedAheadCache, context_key
+from copilot_ls.typed_ahead import ContextKey, Prefetches, TypedAheadCache, context_key
 
 log = logging.getLogger(__name__)
 
@@ -62,39 +58,6 @@ CONTEXT_MARGIN = 16
 """Tokens of the context window kept free beyond prompt and generation."""
 TRIM_SUFFIX_TOKENS = 128
 """Text after the cursor read to trim answers, when the prompt itself does not include it."""
-
-CacheOrigin = Literal["exact", "typed-ahead", "prefetch"]
-
-
-@dataclass(frozen=True)
-class CompletionRequest:
-    """A document's text and the cursor as a character offset into it."""
-
-    uri: str
-    text: str
-    offset: int
-
-
-@dataclass
-class CompletionResult:
-    """What the pipeline decided, with everything needed to explain it."""
-
-    text: str | None
-    """The completion starting exactly at the cursor; None when nothing is worth showing."""
-    mode: Mode
-    template: str
-    raw: str = ""
-    """The model's text before post-processing."""
-    prompt: str = ""
-    generation: Generation | None = None
-    seconds: float = 0.0
-    timings: dict[str, float] = field(default_factory=dict)
-    context: tuple[ContextItem, ...] = ()
-    """What the model saw from beyond the window, and why (kind, score, name)."""
-    cached: CacheOrigin | None = None
-    """None when the model ran for this request; else where the answer came from: `exact`
-    (the same context again), `typed-ahead` (the rest of a suggestion whose start was typed),
-    `prefetch` (computed in the background as if the previous suggestion were accepted)."""
 
 
 @dataclass
@@ -199,7 +162,7 @@ class CompletionPipeline:
         older = self._inflight.pop(uri, None)  # answered without the model: older ones are stale
         if older is not None:
             older.set()
-        result = _served(hit, started)
+        result = served(hit, started)
         self.stats[result.cached or "exact"] += 1
         return result
 
@@ -395,17 +358,6 @@ class _PromptMoved(Exception):
 def _rendered(parts: tuple[PromptPart, ...]) -> str:
     """The prompt as text, special tokens written out (as `Generation.prompt_text`)."""
     return "".join(part.text if isinstance(part, Special) else part for part in parts)
-
-
-def _served(hit: Hit[CompletionResult], started: float) -> CompletionResult:
-    """A cached result as the answer to a new request: the rest of its text, no model time."""
-    base = hit.value
-    origin: CacheOrigin = "typed-ahead" if hit.kind == "typed-ahead" else base.cached or "exact"
-    timings = dict.fromkeys(base.timings, 0.0)  # the model did nothing for this request
-    timings["lookup_s"] = time.perf_counter() - started
-    return dataclasses.replace(
-        base, text=hit.remainder, cached=origin, generation=None, timings=timings
-    )
 
 
 def _path_of(uri: str) -> str:

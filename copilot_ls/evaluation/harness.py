@@ -20,7 +20,8 @@ from copilot_ls.evaluation.metrics import ArmSummary, Attempt, paired_interval, 
 from copilot_ls.evaluation.sites import MaskSite, SiteMode, mask
 from copilot_ls.index.extract import extract_text
 from copilot_ls.index.store import SymbolIndex
-from copilot_ls.pipeline import CompletionPipeline, CompletionRequest
+from copilot_ls.pipeline import CompletionPipeline
+from copilot_ls.results import CompletionRequest
 from copilot_ls.settings import Settings
 
 WARM_UP_URI = "file:///copilot-ls-eval/warm_up.py"

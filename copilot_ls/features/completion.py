@@ -15,7 +15,7 @@ from pygls.workspace import TextDocument
 
 from copilot_ls.backends.base import Cancelled
 from copilot_ls.backends.model_files import ModelFileError
-from copilot_ls.pipeline import CompletionRequest, CompletionResult
+from copilot_ls.results import CompletionRequest, CompletionResult
 from copilot_ls.server import CopilotServer
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,8 @@ from copilot_ls.backends.runner import ModelRunner
 from copilot_ls.context.recent import RecentDocuments
 from copilot_ls.index.extract import extract_file
 from copilot_ls.index.store import SymbolIndex
-from copilot_ls.pipeline import CompletionPipeline, CompletionRequest
+from copilot_ls.pipeline import CompletionPipeline
+from copilot_ls.results import CompletionRequest
 from copilot_ls.settings import CompletionSettings, Settings
 
 STARCODER2 = ("<fim_prefix>", "<fim_suffix>", "<fim_middle>", "<file_sep>", "<repo_name>")

@@ -6,7 +6,8 @@ import threading
 
 from copilot_ls.backends.base import Backend, Generation, GenerationRequest
 from copilot_ls.backends.runner import ModelRunner
-from copilot_ls.pipeline import CompletionPipeline, CompletionRequest
+from copilot_ls.pipeline import CompletionPipeline
+from copilot_ls.results import CompletionRequest
 from copilot_ls.settings import Settings
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from copilot_ls.backends.base import Backend, Cancelled, Generation, GenerationRequest
 from copilot_ls.backends.runner import ModelRunner
-from copilot_ls.pipeline import CompletionPipeline, CompletionRequest
+from copilot_ls.pipeline import CompletionPipeline
+from copilot_ls.results import CompletionRequest
 from copilot_ls.settings import CompletionSettings, Settings
 from copilot_ls.typed_ahead import (
     SUFFIX_CHARS,

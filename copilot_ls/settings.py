@@ -65,11 +65,12 @@ class CompletionSettings:
     """Back the prompt off to a token boundary and make the model re-type what was cut."""
     fim: Literal["auto", "off"] = "auto"
     """`auto`: use fill-in-the-middle when the model's vocabulary has FIM tokens."""
-    speculative: Literal["auto", "lookup", "draft", "off"] = "off"
-    """Speculative decoding (the same text as plain decoding): `auto` drafts from earlier text
-    of the prompt and, when `model.draftPath` is set, from the draft model; `lookup` and `draft`
-    use only one of them; `off` decodes one token at a time. Off by default until it is
-    measured faster on CPUs (see BENCHMARKS.md)."""
+    speculative: Literal["auto", "lookup", "draft", "off"] = "auto"
+    """Speculative decoding (the same text as plain decoding, up to rare near-ties that batched
+    evaluation rounds differently): `auto` drafts from earlier text of the prompt and, when
+    `model.draftPath` is set, from the draft model; `lookup` and `draft` use only one of them;
+    `off` decodes one token at a time. Re-typing or moving code it makes 1.5x faster on a laptop
+    CPU, new code about 1.1x (BENCHMARKS.md)."""
     cache: bool = True
     """Keep recent completions (128) keyed on the text around the cursor: the same context, or
     typing characters a suggestion predicted, is answered at once without the model."""

@@ -99,5 +99,9 @@ class Backend(ABC):
         """The model's own chat template (Jinja text), used by code actions; None if it has none."""
         return None
 
+    def prepare(self, speculative: bool) -> None:  # noqa: B027 - optional hook
+        """Right after loading, before the first request: do once what the first generation
+        would otherwise pay for (with `speculative`: measuring what a verification costs)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing to free
         """Release the model."""

@@ -49,6 +49,9 @@ LOOKUP_PRIORS["lookup:32"] = 0.95
 """Acceptance rates assumed before any draft of a kind was verified (measured on SmolLM2 over
 stdlib code: about 0.65 for matches of 2 to 6 tokens, 0.93 to 0.99 from 8 tokens on)."""
 
+CALIBRATION_TEXT = "def calibrate(batch):\n    return batch\n"
+"""A prompt to time batches after (`prepare`): any few tokens do."""
+
 
 class LlamaCppBackend(Backend):
     """One loaded GGUF model with its KV cache; used from one worker thread at a time."""
@@ -309,6 +312,15 @@ class LlamaCppBackend(Backend):
                 break
             decoder.advance(token, max_tokens - len(chosen) - 1)
         return text, "cancelled" if cancel.is_set() else reason, chosen
+
+    def prepare(self, speculative: bool) -> None:
+        """Measure the batch costs speculative decoding weighs drafts with (about 40 one-token
+        steps' worth), so that the first completion does not pay for it."""
+        if speculative and not self.policy.calibrated:
+            request = GenerationRequest(
+                parts=(CALIBRATION_TEXT,), max_tokens=1, token_healing=False, speculative="lookup"
+            )
+            self.generate(request, threading.Event())
 
     def chat_template(self) -> str | None:
         """GGUF metadata `tokenizer.chat_template` (for code actions; not used by completions)."""

@@ -41,3 +41,9 @@ async def _warm_up(ls: CopilotServer) -> None:
         await ls.runner.backend()
     except Exception as exc:  # the message says what to do; the server keeps serving
         ls.show_once(f"copilot-ls: {exc}")
+        return
+    speculative = ls.settings.completion.speculative != "off"
+    try:
+        await ls.runner.call(lambda backend: backend.prepare(speculative))
+    except Exception:  # only an optimisation: the first request does it instead
+        log.exception("model warm-up failed")

@@ -8,6 +8,7 @@ at blank lines. Only line ranges are produced; no tree-sitter here.
 from __future__ import annotations
 
 import itertools
+from bisect import bisect_left, bisect_right
 
 from copilot_ls.index.model import Chunk
 
@@ -26,7 +27,10 @@ def chunk_lines(
         if end - start <= MAX_CHUNK_LINES:
             pieces.append((start, end))
             continue
-        sub_cuts = [start, *(b for b in inner if start < b < end), end]
+        # The nested starts strictly inside the piece, found by bisection: a file has a few
+        # long pieces but may have thousands of nested definitions.
+        inside = inner[bisect_right(inner, start) : bisect_left(inner, end)]
+        sub_cuts = [start, *inside, end]
         for sub_start, sub_end in _merge_small(list(itertools.pairwise(sub_cuts))):
             pieces.extend(_windows(lines, sub_start, sub_end))
     chunks = []

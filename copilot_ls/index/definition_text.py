@@ -25,6 +25,9 @@ _BODY_TYPES = frozenset(
 )
 _COMMENT_MARKERS = re.compile(r"^\s*(?:/\*+!?|\*/|\*(?!/)|//[/!]?|#+|--)\s?")
 _XML_DOC_TAGS = re.compile(r"</?(?:summary|remarks|returns|para)>")
+_COMMENT_START = re.compile(rb"#|//|/\*|--|<!|=begin")
+"""What every comment of the supported languages starts with (a superset: a head holding none
+of these holds no comment node)."""
 _STRING_QUOTES = re.compile(r"^[rRbBuUfF]*(\"\"\"|'''|\"|')(.*)\1$", re.DOTALL)
 
 
@@ -139,7 +142,7 @@ def signature(ids: KindIds, node: Node, head_node: Node, kind: str, source: byte
     start = node.start_byte
     if body is not None and body.start_byte > start:
         head = source[start : body.start_byte].rstrip()
-        if b"\n" in head:
+        if b"\n" in head and _COMMENT_START.search(head):  # else no comment to walk the tree for
             head = _without_comments(node, body.start_byte, source)
     else:
         line_end = source.find(b"\n", start, node.end_byte)
@@ -154,7 +157,9 @@ def signature(ids: KindIds, node: Node, head_node: Node, kind: str, source: byte
 
 
 def _without_comments(node: Node, stop: int, source: bytes) -> bytes:
-    """`source` from `node`'s start up to `stop` with every comment inside cut out."""
+    """`source` from `node`'s start up to `stop` with every comment inside cut out. Only what
+    starts before `stop` is looked at: a comment further on (in the body of a definition that
+    a wrapper holds) must not pull the text after `stop` in."""
     cuts: list[tuple[int, int]] = []
     pending = [c for c in node.children if c.start_byte < stop]
     while pending:
@@ -162,7 +167,7 @@ def _without_comments(node: Node, stop: int, source: bytes) -> bytes:
         if "comment" in child.type:
             cuts.append((child.start_byte, child.end_byte))
         else:
-            pending.extend(child.children)
+            pending.extend(c for c in child.children if c.start_byte < stop)
     pieces, at = [], node.start_byte
     for begin, end in sorted(cuts):
         pieces.append(source[at:begin])

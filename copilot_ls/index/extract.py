@@ -4,7 +4,8 @@ The file is parsed once with its language's tree-sitter grammar and the compiled
 queries from `grammars/<language>/` are run over the top of the tree (down to the language's
 `max_depth`, which spares the cursor every function body): `tags.scm` captures
 `@definition.<kind>` with its `@name` (and optionally `@doc`, a docstring, and `@container`, an
-explicit owner such as a Go method's receiver); `@scope` with `@scope.name` marks a container
+explicit owner such as a Go method's receiver), where the kind `assignment` means a constant
+when the name is UPPER_CASE and a variable otherwise; `@scope` with `@scope.name` marks a container
 that is not itself a definition (a Rust `impl`); `imports.scm` captures `@import`. References
 are the identifier-like words of the text (a byte table and a split, no tree walk), less the
 definitions' own names. Files in no known language, or whose grammar is missing, are indexed as
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import string
-from dataclasses import dataclass, replace
-from operator import attrgetter
+from dataclasses import dataclass
+from itertools import pairwise
+from operator import attrgetter, itemgetter
 from sys import intern
 
 from tree_sitter import Node, QueryCursor, Tree
@@ -34,7 +37,7 @@ from copilot_ls.index.definition_text import (
     signature,
 )
 from copilot_ls.index.languages import LanguageSpec, language_for_path
-from copilot_ls.index.model import Definition, FileSymbols, Span
+from copilot_ls.index.model import NO_REFERENCES, Definition, FileSymbols, References, Span
 
 logger = logging.getLogger(__name__)
 
@@ -47,39 +50,35 @@ _WORD_BYTES = bytes(
 )
 """`bytes.translate` table keeping identifier bytes (ASCII letters, digits, `_` and every
 non-ASCII byte, as letters of UTF-8 characters) and turning every other byte into a space."""
+_CONSTANT_NAME = re.compile(r"_*[A-Z][A-Z0-9_]*").fullmatch
+"""A constant's name by convention, for `@definition.assignment` (see the module docstring)."""
+_NUMBERS = re.compile(rb"\n[0-9][^\n]*")
+"""Words that start with a digit, each after the newline that joins it to the one before."""
 
 
 @dataclass(slots=True)
 class _Found:
-    """A definition as the tags query found it, before its container is known."""
+    """A definition as the tags query found it: everything but its container (and so whether
+    it is a function or a method) is known."""
 
-    node: Node
-    start_byte: int
-    end_byte: int
-    start_point: tuple[int, int]
     name: str
-    name_start: int
-    name_end: int
     kind: str
+    span: Span
+    signature: str
     doc: str
     container: str
-    outer: Node
-    """The definition with its decorators and wrappers (`export`, `template<...>`)."""
-    outer_row: int
-    """First line of `outer`."""
-    outer_start_line: int
-    """First line of `outer` or of the doc comment above it."""
-
-
-@dataclass(slots=True)
-class _Block:
-    """A stretch of the tree that chunks should not cut through if they can help it."""
-
     start_byte: int
     end_byte: int
-    start_line: int
-    """First line, counting the doc comment above."""
-    kind: str
+    name_start: int
+    name_end: int
+    block_line: int
+    """First line of the definition with its wrappers (decorators, `export`), or of the doc
+    comment above them: where its chunk should start."""
+
+
+_Block = tuple[int, int, int, str]
+"""A stretch of the tree that chunks should not cut through if they can help it: start byte,
+end byte, first line (counting the doc comment above) and kind."""
 
 
 def extract_file(path: str, data: bytes, *, mtime_ns: int = 0) -> FileSymbols:
@@ -129,28 +128,31 @@ def symbols_from_tree(
 ) -> FileSymbols:
     """`FileSymbols` of `source` (valid UTF-8, see `parseable_source`) already parsed into
     `tree` with `spec`'s grammar; without a tree or a spec the file is indexed as text."""
-    text = source.decode("utf-8", errors="replace")
-    base = FileSymbols(path, "text", content_hash, mtime_ns, len(source) if size is None else size)
-    lines = text.split("\n")
+    lines = source.decode("utf-8", errors="replace").split("\n")
+    size = len(source) if size is None else size
     language = spec.language() if spec is not None else None
-    if spec is None or tree is None or language is None:
-        return replace(base, chunks=chunk_lines(lines, ()))
-    try:
-        ids = kind_ids(spec, language)
-        tags, import_nodes = _run_queries(spec, tree)
-        found, blocks = _find_definitions(spec, ids, tags, source)
-        ascii_only = source.isascii()
-        return replace(
-            base,
-            language=spec.name,
-            definitions=tuple(_definition(f, source, ascii_only, ids) for f in found),
-            imports=_imports(import_nodes),
-            references=_references(source, found),
-            chunks=chunk_lines(lines, _top_level_starts(blocks), [b.start_line for b in blocks]),
-        )
-    except Exception:  # one odd file must not stop the indexing of a workspace
-        logger.exception("cannot extract symbols from %s; indexing it as text", path)
-        return replace(base, chunks=chunk_lines(lines, ()))
+    if spec is not None and tree is not None and language is not None:
+        try:
+            ids = kind_ids(spec, language)
+            tags, import_nodes = _run_queries(spec, tree)
+            found, blocks = _find_definitions(spec, ids, tags, source)
+            definitions = [
+                Definition(f.name, f.kind, f.span, f.signature, f.doc, f.container) for f in found
+            ]
+            return FileSymbols(
+                path,
+                spec.name,
+                content_hash,
+                mtime_ns,
+                size,
+                tuple(definitions),
+                _imports(import_nodes),
+                _references(source, found),
+                chunk_lines(lines, _top_level_starts(blocks), [b[2] for b in blocks]),
+            )
+        except Exception:  # one odd file must not stop the indexing of a workspace
+            logger.exception("cannot extract symbols from %s; indexing it as text", path)
+    return FileSymbols(path, "text", content_hash, mtime_ns, size, chunks=chunk_lines(lines, ()))
 
 
 # ---- definitions -------------------------------------------------------------------------------
@@ -187,6 +189,7 @@ def _find_definitions(
     if queries is None:
         return [], []
     kinds = queries.definition_kinds
+    ascii_only = source.isascii()
     claimed: dict[int, tuple[int, _Found]] = {}  # name node start -> (pattern, definition)
     scopes: list[tuple[Node, str]] = []  # containers that are not definitions, and their names
     for pattern, captures in tags:
@@ -198,42 +201,58 @@ def _find_definitions(
         names = captures.get("name")
         if names is None:
             continue
-        name_start = names[0].start_byte
-        if name_start in claimed and claimed[name_start][0] <= pattern:
+        name = names[0]
+        earlier = claimed.get(name.start_byte)
+        if earlier is not None and earlier[0] <= pattern:
             continue  # an earlier, more specific pattern already claimed this name
-        claimed[name_start] = (pattern, _found(ids, captures, kind, source))
+        found = _found(ids, captures, name, kind, source, ascii_only)
+        claimed[name.start_byte] = (pattern, found)
     found_all = sorted((f for _, f in claimed.values()), key=attrgetter("start_byte"))
-    blocks = [_scope_block(ids, scope) for scope, _ in scopes]
     _resolve_containers(found_all, scopes)
-    blocks += [_Block(f.start_byte, f.end_byte, f.outer_start_line, f.kind) for f in found_all]
-    blocks.sort(key=lambda b: b.start_byte)
+    blocks = [(f.start_byte, f.end_byte, f.block_line, f.kind) for f in found_all]
+    if scopes:
+        blocks = [_scope_block(ids, scope) for scope, _ in scopes] + blocks
+        blocks.sort(key=itemgetter(0))  # else already sorted, as `found_all` is
     return found_all, blocks
 
 
-def _found(ids: KindIds, captures: dict[str, list[Node]], kind: str, source: bytes) -> _Found:
-    """One tags match as a definition, its container not yet known."""
-    node, name = captures["definition." + kind][0], captures["name"][0]
+def _found(
+    ids: KindIds,
+    captures: dict[str, list[Node]],
+    name: Node,
+    kind: str,
+    source: bytes,
+    ascii_only: bool,
+) -> _Found:
+    """One tags match as a definition, its container not yet known. Every node property is
+    read once (each read costs), and only here."""
+    node = captures["definition." + kind][0]
+    name_start, name_end = name.start_byte, name.end_byte
+    # Interned, as snapshot loads do: one string per name across the whole index.
+    name_text = intern(source[name_start:name_end].decode("utf-8", errors="replace"))
+    if kind == "assignment":
+        kind = "constant" if _CONSTANT_NAME(name_text) else "variable"
     outer = outer_node(ids, node) if ids.wrappers else node
-    point = node.start_point  # each property read costs: every one is read once
-    outer_row = point[0] if outer is node else outer.start_point[0]
+    start_byte, end_byte = node.start_byte, node.end_byte
+    (start_row, start_col), (end_row, end_col) = node.start_point, node.end_point
+    outer_row = start_row if outer is node else outer.start_point[0]
     docs = captures.get("doc")
     doc, doc_line = docstring(docs[0]) if docs else comment_above(ids, outer, outer_row)
-    owner = node_text(captures["container"][0]) if "container" in captures else ""
-    name_start, name_end = name.start_byte, name.end_byte
+    if not ascii_only:  # tree-sitter counts bytes, the model code points
+        start_col = len(source[start_byte - start_col : start_byte].decode(errors="replace"))
+        end_col = len(source[end_byte - end_col : end_byte].decode(errors="replace"))
+    head = outer if outer is not node and outer_row == start_row else node
     return _Found(
-        node,
-        node.start_byte,
-        node.end_byte,
-        point,
-        # Interned, as snapshot loads do: one string per name across the whole index.
-        intern(source[name_start:name_end].decode("utf-8", errors="replace")),
+        name_text,
+        kind,
+        Span(start_row, start_col, end_row, end_col),
+        signature(ids, node, head, kind, source),
+        doc,
+        node_text(captures["container"][0]) if "container" in captures else "",
+        start_byte,
+        end_byte,
         name_start,
         name_end,
-        kind,
-        doc,
-        owner,
-        outer,
-        outer_row,
         doc_line if doc_line >= 0 else outer_row,
     )
 
@@ -242,21 +261,25 @@ def _scope_block(ids: KindIds, scope: Node) -> _Block:
     outer = outer_node(ids, scope)
     doc_line = comment_above(ids, outer, outer.start_point[0])[1]
     start = doc_line if doc_line >= 0 else scope.start_point[0]
-    return _Block(scope.start_byte, scope.end_byte, start, "impl")
+    return (scope.start_byte, scope.end_byte, start, "impl")
 
 
 def _resolve_containers(found: list[_Found], scopes: list[tuple[Node, str]]) -> None:
     """Name each definition's nearest enclosing class-like definition or scope, unless a
     function lies in between; a method outside any class becomes a function and a function in
     a class a method. Nesting is read from byte ranges, cheaper than walking up the tree."""
-    items: list[tuple[int, int, int, _Found | str]] = [
-        (node.start_byte, -node.end_byte, 0, name) for node, name in scopes
-    ]
-    items += [(f.start_byte, -f.end_byte, 1, f) for f in found]
-    items.sort(key=lambda item: item[:3])  # outer before inner, scopes before definitions
+    items: list[tuple[int, int, _Found | str]]
+    if not scopes and all(a.start_byte < b.start_byte for a, b in pairwise(found)):
+        items = [(f.start_byte, f.end_byte, f) for f in found]  # already outer before inner
+    else:
+        ordered: list[tuple[int, int, int, _Found | str]] = [
+            (node.start_byte, -node.end_byte, 0, name) for node, name in scopes
+        ]
+        ordered += [(f.start_byte, -f.end_byte, 1, f) for f in found]
+        ordered.sort(key=lambda item: item[:3])  # outer before inner, scopes before definitions
+        items = [(start, -negative_end, item) for start, negative_end, _, item in ordered]
     stack: list[tuple[int, str | None, str]] = []  # (end byte, container name or None, kind)
-    for start, negative_end, _, item in items:
-        end = -negative_end
+    for start, end, item in items:
         while stack and (stack[-1][0] < end or stack[-1][0] <= start):
             stack.pop()  # ends before this item does: not around it
         if isinstance(item, str):
@@ -275,31 +298,13 @@ def _resolve_containers(found: list[_Found], scopes: list[tuple[Node, str]]) -> 
             item.kind = "method"
 
 
-def _definition(f: _Found, source: bytes, ascii_only: bool, ids: KindIds) -> Definition:
-    node = f.node
-    (start_row, start_col), (end_row, end_col) = f.start_point, node.end_point
-    if not ascii_only:  # tree-sitter counts bytes, the model code points
-        start_col = len(source[f.start_byte - start_col : f.start_byte].decode(errors="replace"))
-        end_col = len(source[f.end_byte - end_col : f.end_byte].decode(errors="replace"))
-    outer = f.outer
-    wrapped = outer is not node and f.outer_row == start_row
-    return Definition(
-        f.name,
-        f.kind,
-        Span(start_row, start_col, end_row, end_col),
-        signature(ids, node, outer if wrapped else node, f.kind, source),
-        f.doc,
-        f.container,
-    )
-
-
 def _top_level_starts(blocks: list[_Block]) -> list[int]:
     """First lines of the blocks not nested in another one (small variables excepted)."""
     starts, covered_to = [], -1
-    for b in blocks:  # sorted by start
-        if b.start_byte >= covered_to and b.kind not in ("variable", "constant", "field"):
-            starts.append(b.start_line)
-            covered_to = b.end_byte
+    for start_byte, end_byte, start_line, kind in blocks:  # sorted by start
+        if start_byte >= covered_to and kind not in ("variable", "constant", "field"):
+            starts.append(start_line)
+            covered_to = end_byte
     return starts
 
 
@@ -316,7 +321,7 @@ def _imports(nodes: list[Node]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _references(source: bytes, found: list[_Found]) -> frozenset[str]:
+def _references(source: bytes, found: list[_Found]) -> References:
     """The identifiers `source` uses: every identifier-like word but the definitions' own
     names (a name also used elsewhere in the file is kept). Read from the text, not the tree:
     a reference query would walk every node of every function body, as costly as a quarter of
@@ -328,9 +333,8 @@ def _references(source: bytes, found: list[_Found]) -> frozenset[str]:
             at = end
     pieces.append(source[at:])
     words = set(b" ".join(pieces).translate(_WORD_BYTES).split())
-    used = [word for word in words if not 48 <= word[0] <= 57]  # not a number
-    if not used:
-        return frozenset()
-    # Words never split a UTF-8 character (every non-ASCII byte is a word byte): one decode.
-    # Interned, as snapshot loads do: one string per name across the whole index.
-    return frozenset(map(intern, b"\n".join(used).decode("utf-8", errors="replace").split("\n")))
+    if not words:
+        return NO_REFERENCES
+    # Numbers out in one pass over the joined words; words never split a UTF-8 character
+    # (every non-ASCII byte is a word byte), so the blob is valid UTF-8 as `source` is.
+    return References(_NUMBERS.sub(b"", b"\n" + b"\n".join(words))[1:])

@@ -5,12 +5,13 @@ One file per set of workspace roots, named by a hash of the sorted roots, under
 argument, `$COPILOT_LS_CACHE_DIR`, platformdirs' `user_cache_dir("copilot-ls")` (which honours
 `$XDG_CACHE_HOME`). The file is one msgpack array `[header, files]` whose header carries
 `SNAPSHOT_FORMAT_VERSION`, the roots and a table of the names, kinds and containers that
-definitions and references use, which records then name by their position in it (each name is
-stored, decoded and held in memory once). The dataclasses of `model.py` are written explicitly
-as flat columns (no pickle), so that decoding is a few C-level passes per file rather than
-Python work per definition. Writes are atomic (temp file in the same directory, fsync, os.replace);
-`load_snapshot` returns None, with a log line, for a missing, corrupt, truncated or
-old-version snapshot, and never raises on bad data.
+definitions use, which records then name by their position in it (each name is stored, decoded
+and held in memory once); a file's references are one binary field, their newline-joined
+blob. The dataclasses of `model.py` are written explicitly as flat columns (no pickle), so that
+decoding is a few C-level passes per file rather than Python work per definition. Writes are
+atomic (temp file in the same directory, fsync, os.replace); `load_snapshot` returns None, with
+a log line, for a missing, corrupt, truncated or old-version snapshot, and never raises on bad
+data.
 """
 
 from __future__ import annotations
@@ -31,12 +32,19 @@ from typing import Any, BinaryIO
 import msgpack
 import platformdirs
 
-from copilot_ls.index.model import Chunk, Definition, FileSymbols, Span
+from copilot_ls.index.model import (
+    NO_REFERENCES,
+    Chunk,
+    Definition,
+    FileSymbols,
+    References,
+    Span,
+)
 from copilot_ls.index.store import SymbolIndex
 
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT_VERSION = 4
+SNAPSHOT_FORMAT_VERSION = 5
 """Bump whenever the encoding below or the meaning of a model field changes: older snapshots
 are then ignored (and rebuilt) rather than misread."""
 
@@ -244,14 +252,13 @@ def _check_header(header: Any, roots: list[str]) -> tuple[str, ...]:
 
 
 def _string_table(files: list[FileSymbols]) -> dict[str, int]:
-    """Every name, kind, container and reference of `files`, each once, with its position."""
-    # C-level passes (`dict.fromkeys` over chained iterators): a workspace has hundreds of
-    # thousands of references, and a Python loop over them was a large part of a save.
-    definitions = [d for s in files for d in s.definitions]
+    """Every name, kind and container of `files`' definitions, each once, with its position."""
+    # C-level passes (`dict.fromkeys` over `map`s): a workspace has a hundred thousand
+    # definitions, and a Python loop over them is a large part of a save.
+    definitions = list(chain.from_iterable(map(attrgetter("definitions"), files)))
     names = dict.fromkeys(map(attrgetter("name"), definitions))
     names.update(dict.fromkeys(map(attrgetter("kind"), definitions)))
     names.update(dict.fromkeys(map(attrgetter("container"), definitions)))
-    names.update(dict.fromkeys(chain.from_iterable(map(attrgetter("references"), files))))
     return dict(zip(names, range(len(names)), strict=True))
 
 
@@ -269,8 +276,8 @@ _TEXTS = attrgetter("signature", "doc")
 def encode_file_symbols(s: FileSymbols, table: dict[str, int]) -> list[Any]:
     """FileSymbols as a msgpack-ready list: `[path, language, content_hash, mtime_ns, size,
     definition ints, definition texts, imports, references, chunks]`, the definitions flattened
-    into two columns (see `_DEF_INTS`, `_DEF_TEXTS`), references as string table positions
-    (sorted) and chunks flat as `[start0, end0, start1, end1, ...]`."""
+    into two columns (see `_DEF_INTS`, `_DEF_TEXTS`), references as their blob (msgpack bin, see
+    `References`) and chunks flat as `[start0, end0, start1, end1, ...]`."""
     position = table.__getitem__
     definitions = s.definitions
     spans = list(map(_SPAN, definitions))
@@ -295,7 +302,7 @@ def encode_file_symbols(s: FileSymbols, table: dict[str, int]) -> list[Any]:
         ints,
         list(chain.from_iterable(map(_TEXTS, definitions))),
         list(s.imports),
-        sorted(map(position, s.references)),
+        _references_blob(s.references),
         [n for c in s.chunks for n in (c.start_line, c.end_line)],
     ]
 
@@ -328,7 +335,7 @@ def decode_file_symbols(raw: Any, strings: tuple[str, ...]) -> FileSymbols:
         size,
         _decode_definitions(ints, texts, strings),
         _strings(imports),
-        frozenset(map(strings.__getitem__, _positions(refs, len(strings)))),
+        _decode_references(refs),
         _decode_chunks(chunks),
     )
 
@@ -362,13 +369,17 @@ def _decode_definitions(ints: Any, texts: Any, strings: tuple[str, ...]) -> tupl
         raise SnapshotFormatError("a definition names a string the table does not have") from None
 
 
-def _positions(raw: Any, table_size: int) -> list[int]:
-    """String table positions, checked."""
-    if type(raw) is not list or not _all_of(int, raw):
-        raise SnapshotFormatError("expected a list of string table positions")
-    if raw and (min(raw) < 0 or max(raw) >= table_size):
-        raise SnapshotFormatError("a position outside the string table")
-    return raw
+def _references_blob(references: References | Iterable[str]) -> bytes:
+    """The stored form of a file's references (a plain set of names is accepted too)."""
+    if isinstance(references, References):
+        return references.blob
+    return References.of(references).blob
+
+
+def _decode_references(raw: Any) -> References:
+    if type(raw) is not bytes:
+        raise SnapshotFormatError("malformed references")
+    return References(raw) if raw else NO_REFERENCES
 
 
 def _decode_chunks(raw: list[Any]) -> tuple[Chunk, ...]:

@@ -25,16 +25,12 @@
 (type_alias_statement
   left: (type (identifier) @name)) @definition.type
 
-; Module-level assignments: UPPER_CASE names are constants by convention.
+; Module-level assignments: constants when their names are UPPER_CASE (`_*[A-Z][A-Z0-9_]*`),
+; by convention, else variables. The extractor tests the name (`definition.assignment`): one
+; pattern costs the query less than a pair split by `#match?` and `#not-match?`.
 (module
   (expression_statement
-    (assignment left: (identifier) @name) @definition.constant)
-  (#match? @name "^_*[A-Z][A-Z0-9_]*$"))
-
-(module
-  (expression_statement
-    (assignment left: (identifier) @name) @definition.variable)
-  (#not-match? @name "^_*[A-Z][A-Z0-9_]*$"))
+    (assignment left: (identifier) @name) @definition.assignment))
 
 ; Class attributes (`sides: int = 4`, `name: str`).
 (class_definition

@@ -108,11 +108,17 @@ async def test_last_completion_reports_drafted_and_accepted_tokens(tmp_path):
     assert 0 < timings["accepted_tokens"] <= timings["drafted_tokens"]
 
 
-async def test_speculation_is_off_by_default(tmp_path):
+async def test_speculation_is_on_by_default_and_off_turns_it_off(tmp_path):
+    """With no setting, a completion that re-types earlier code drafts from it; `off` never
+    drafts, and both give the same completion here."""
     code = FIB + "fibonacci(n - 1) + fibonacci(n - 2)\n\n\n" + FIB
-    options = {"completion": {"maxTokens": 24}}
-    async with lsp_session(options, root=tmp_path) as client:
-        uri = open_document(client, tmp_path / "fib.py", code)
-        await inline(client, uri, code.count("\n"), 11)
-        timings = (await last_completion(client))["timings"]
-    assert timings["drafted_tokens"] == 0
+    texts, drafted = [], []
+    for completion in ({"maxTokens": 24}, {"maxTokens": 24, "speculative": "off"}):
+        async with lsp_session({"completion": completion}, root=tmp_path) as client:
+            uri = open_document(client, tmp_path / "fib.py", code)
+            result = await inline(client, uri, code.count("\n"), 11)
+            assert result is not None and result.items
+            texts.append(result.items[0].insert_text)
+            drafted.append((await last_completion(client))["timings"]["drafted_tokens"])
+    assert drafted[0] > 0 and drafted[1] == 0
+    assert texts[0] == texts[1]

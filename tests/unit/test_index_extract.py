@@ -674,3 +674,45 @@ def test_a_five_thousand_line_file_is_extracted_whole():
     assert symbols.definitions[-1].doc == "Doc 1249."
     assert symbols.chunks[-1].end_line <= 5000
     assert "helper" in symbols.references
+
+
+def test_module_assignments_are_constants_only_when_their_names_are_upper_case():
+    source = b"MAX = 1\n_LIMIT_2 = 2\nMixed = 3\nlower = 4\n_ = 5\n\xc3\x84BC = 6\n"
+    kinds = {d.name: d.kind for d in extract_file("/w/a.py", source).definitions}
+    assert kinds == {
+        "MAX": "constant",
+        "_LIMIT_2": "constant",
+        "Mixed": "variable",
+        "lower": "variable",
+        "_": "variable",
+        "ÄBC": "variable",
+    }
+
+
+def test_a_wrapped_definitions_signature_stops_at_its_body_despite_comments_inside():
+    source = b"export class Result extends Base<\n  State\n> {\n  // in the body\n  run() {}\n}\n"
+    signatures = {d.name: d.signature for d in extract_file("/w/a.ts", source).definitions}
+    assert signatures["Result"] == "export class Result extends Base< State >"
+
+
+def test_a_comment_inside_a_multi_line_head_is_left_out_of_the_signature():
+    source = b"def area(\n    width,  # metres\n    height,\n):\n    pass\n"
+    (definition,) = extract_file("/w/a.py", source).definitions
+    assert definition.signature == "def area(width, height,):"
+
+
+@pytest.mark.parametrize(
+    "docstring",
+    [
+        '"""One line."""',
+        '"""\n    Summary.\n\n      Indented more.\n    """',
+        '"""Summary.\n\tTabbed.\n  \n    Last.\n\n"""',
+        "'''\n\n\n'''",
+    ],
+)
+def test_docstrings_are_cleaned_as_inspect_cleandoc_cleans_them(docstring: str):
+    import inspect
+
+    source = f"def f():\n    {docstring}\n".encode()
+    (definition,) = extract_file("/w/a.py", source).definitions
+    assert definition.doc == inspect.cleandoc(docstring.strip("\"'"))

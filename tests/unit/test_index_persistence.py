@@ -7,12 +7,13 @@ import os
 import stat
 import threading
 from pathlib import Path
+from typing import Any
 
 import msgpack
 import pytest
 
 from copilot_ls.index import persistence
-from copilot_ls.index.model import Chunk, Definition, FileSymbols, Span
+from copilot_ls.index.model import Chunk, Definition, FileSymbols, References, Span
 from copilot_ls.index.persistence import (
     CACHE_DIR_ENV,
     SNAPSHOT_FORMAT_VERSION,
@@ -42,7 +43,7 @@ def rich_file(path: str) -> FileSymbols:
             ),
         ),
         imports=("os.path", "./util"),
-        references=frozenset({"math", "pi"}),
+        references=References(b"math\npi"),
         chunks=(Chunk(0, 5), Chunk(5, 9)),
     )
 
@@ -253,7 +254,7 @@ def test_progress_is_reported_and_cancellation_stops_early(tmp_path: Path) -> No
     assert stats.cancelled and extract.calls == []
 
 
-# -- format 3: string table and columns --------------------------------------------------------
+# -- format 5: string table, columns, references blob -----------------------------------------
 
 
 def test_names_are_stored_once_and_shared_by_the_loaded_files(cache: Path) -> None:
@@ -270,6 +271,24 @@ def test_names_are_stored_once_and_shared_by_the_loaded_files(cache: Path) -> No
     assert first.definitions[1].container is first.definitions[0].name
 
 
+def test_references_are_stored_as_one_binary_field_and_load_equal(cache: Path) -> None:
+    path = save_snapshot(SymbolIndex([rich_file("/work/lib/a.py")]), ROOTS, cache=cache)
+    assert path is not None and b"\xc4\x07math\npi" in path.read_bytes()  # msgpack bin 8
+    loaded = load_snapshot(ROOTS, cache=cache)
+    assert loaded is not None
+    symbols = loaded.get("/work/lib/a.py")
+    assert symbols is not None and symbols.references == References(b"pi\nmath")
+    assert "pi" in symbols.references and "p" not in symbols.references
+
+
+def test_references_given_as_a_plain_set_are_saved_too(cache: Path) -> None:
+    names: Any = frozenset({"x"})  # not a `References`: what older callers pass
+    symbols = FileSymbols("/work/lib/a.py", "python", "00" * 16, 0, 0, references=names)
+    save_snapshot(SymbolIndex([symbols]), ROOTS, cache=cache)
+    loaded = load_snapshot(ROOTS, cache=cache)
+    assert loaded is not None and loaded.get("/work/lib/a.py") == symbols
+
+
 def snapshot_with(record: list[object], strings: list[object] | None = None) -> bytes:
     table = ["Shape", "class", ""] if strings is None else strings
     return msgpack.packb([header(strings=table), [record]])
@@ -279,7 +298,7 @@ def good_record(**changes: object) -> list[object]:
     fields: dict[str, object] = {
         "ints": [0, 1, 2, 0, 0, 9, 0],
         "texts": ["class Shape:", "doc"],
-        "refs": [0],
+        "refs": b"Shape\nmath",
     }
     fields.update(changes)
     return [
@@ -296,12 +315,12 @@ def good_record(**changes: object) -> list[object]:
     ]
 
 
-def test_a_well_formed_format_3_record_loads(cache: Path) -> None:
+def test_a_well_formed_record_loads(cache: Path) -> None:
     write_raw(cache, snapshot_with(good_record()))
     loaded = load_snapshot(ROOTS, cache=cache)
     assert loaded is not None
     symbols = loaded.get("/p.py")
-    assert symbols is not None and symbols.references == frozenset({"Shape"})
+    assert symbols is not None and symbols.references == frozenset({"Shape", "math"})
     assert symbols.definitions == (
         Definition("Shape", "class", Span(0, 0, 9, 0), "class Shape:", "doc", ""),
     )
@@ -316,13 +335,13 @@ def test_a_well_formed_format_3_record_loads(cache: Path) -> None:
         pytest.param(snapshot_with(good_record(ints=[0, 1, 2, True, 0, 9, 0])), id="bool"),
         pytest.param(snapshot_with(good_record(texts=["class Shape:"])), id="short-texts"),
         pytest.param(snapshot_with(good_record(texts=["class Shape:", 3])), id="int-doc"),
-        pytest.param(snapshot_with(good_record(refs=[3])), id="reference-past-table"),
-        pytest.param(snapshot_with(good_record(refs=["Shape"])), id="reference-as-text"),
+        pytest.param(snapshot_with(good_record(refs=[0])), id="references-as-positions"),
+        pytest.param(snapshot_with(good_record(refs="Shape")), id="references-as-text"),
         pytest.param(snapshot_with(good_record(), strings=["Shape", 1, ""]), id="bad-table"),
         pytest.param(msgpack.packb([header(), []]), id="no-table"),
     ],
 )
-def test_malformed_format_3_records_give_none(
+def test_malformed_records_give_none(
     cache: Path, caplog: pytest.LogCaptureFixture, data: bytes
 ) -> None:
     write_raw(cache, data)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from copilot_ls.index.model import Chunk, Definition, FileSymbols, Span
+from copilot_ls.index.model import Chunk, Definition, FileSymbols, References, Span
 from copilot_ls.index.store import IndexedDefinition, IndexStats, SymbolIndex
 
 
@@ -23,7 +23,7 @@ def file_symbols(
         size=10,
         definitions=tuple(definition(n, i) for i, n in enumerate(names)),
         imports=imports,
-        references=frozenset({"os"}),
+        references=References.of(["os"]),
         chunks=(Chunk(0, 1),),
     )
 

@@ -205,3 +205,16 @@ def test_a_generation_the_policy_never_drafts_for_costs_the_draft_model_nothing(
     drafted = _generate(backend, PROMPTS[1], "draft", token_healing=False)
     assert drafted.drafted_tokens > 0 and drafted.text == result.text
     assert draft._llm.n_tokens > 0  # read on the first draft asked for
+
+
+def test_prepare_measures_batch_costs_only_when_speculation_is_on(models):
+    """The warm-up times verification batches once, so the first completion does not."""
+    settings = ModelSettings(path=str(models["target"]), n_ctx=512, n_threads=1)
+    backend = LlamaCppBackend(settings)
+    backend.prepare(speculative=False)
+    assert not backend.policy.calibrated
+    backend.prepare(speculative=True)
+    assert backend.policy.calibrated
+    assert backend.policy.cost(17) > 0
+    plain = _generate(_backend(models["target"]), PROMPTS[1], "off")
+    assert _generate(backend, PROMPTS[1], "auto").text == plain.text

@@ -29,25 +29,18 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's copilot_ls
+sys.path.insert(1, str(Path(__file__).resolve().parent))  # index_build.py beside this file
+
+from index_build import parse_only, stdlib_without_site_packages
 
 from copilot_ls.index.build import build_index
 from copilot_ls.index.extract import extract_file
-from copilot_ls.index.languages import language_for_path
 from copilot_ls.index.persistence import gc_paused, save_snapshot
 from copilot_ls.index.refresh import RefreshStats, refresh_file
 from copilot_ls.index.store import SymbolIndex
 from copilot_ls.index.walker import Candidate, walk_workspace
 
 THROUGHPUT_TARGET = 0.7
-
-
-def parse_only(path: str) -> None:
-    with open(path, "rb") as f:
-        data = f.read()
-    spec = language_for_path(path)
-    parser = spec.parser() if spec is not None else None
-    if parser is not None:
-        parser.parse(data)
 
 
 def measure(root: str, tries: int) -> dict[str, Any]:
@@ -104,9 +97,6 @@ def main() -> None:
         if args.root:
             root = args.root
         else:
-            sys.path.insert(0, str(Path(__file__).resolve().parent))
-            from index_build import stdlib_without_site_packages
-
             root = str(stdlib_without_site_packages(Path(scratch)))
         with tempfile.TemporaryDirectory() as cache:
             build_index([root], cache=cache)  # warm-up: grammars and queries loaded, files read

@@ -292,9 +292,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         model_path=str(model), n_ctx=N_CTX, n_threads=os.cpu_count(), verbose=False
     )
     init: dict[str, Any] = {"model": {"path": str(model), "nCtx": N_CTX}} if args.model else {}
-    # Every request must reach the model to be compared with the direct run: the completion
-    # cache and prefetch are measured by benchmarks/typed_ahead.py.
-    init["completion"] = {"cache": False, "prefetch": False}
+    # Every request must reach the model and decode one token at a time, as the direct run
+    # does: the completion cache and prefetch are measured by benchmarks/typed_ahead.py, and
+    # speculative decoding (on by default) by benchmarks/speculative.py.
+    init["completion"] = {"cache": False, "prefetch": False, "speculative": "off"}
     client = make_test_lsp_client()
     await client.start_io(*SERVER)
     try:

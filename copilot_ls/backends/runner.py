@@ -13,6 +13,10 @@ backend restore its state and go on exactly where it was. So an interactive comp
 most one token step of a chat or code-action generation. A PREFETCH job is preempted the same
 way by a COMPLETION (it is not cancelled here: the completion pipeline cancels it when
 it is no longer wanted).
+
+Work outside the model thread that competes with it for the CPU and the GIL (indexing) asks
+`wait_for_completions` between its steps and steps aside while an interactive completion is
+queued or running.
 """
 
 from __future__ import annotations
@@ -102,6 +106,8 @@ class ModelRunner:
         self._thread: threading.Thread | None = None
         self.preemptions = 0
         """How many times a running generation let more urgent jobs run (for tests, logs)."""
+        self._completions = 0
+        self._completions_done = threading.Condition()
 
     def _ensure_backend(self) -> Backend:
         if self._backend is None:
@@ -135,6 +141,19 @@ class ModelRunner:
         except asyncio.CancelledError:
             flag.set()
             raise
+
+    def wait_for_completions(self, timeout: float) -> bool:
+        """Block while a COMPLETION-priority job is queued or running, at most `timeout`
+        seconds; whether none is left. For background work, between two of its steps."""
+        with self._completions_done:
+            return self._completions_done.wait_for(lambda: self._completions == 0, timeout)
+
+    def _count_completion(self, priority: int, change: int) -> None:
+        if priority == Priority.COMPLETION:
+            with self._completions_done:
+                self._completions += change
+                if self._completions == 0:
+                    self._completions_done.notify_all()
 
     async def generate(
         self,
@@ -186,6 +205,7 @@ class ModelRunner:
             if self._closed:
                 raise RuntimeError("the model runner was shut down")
             self._queue.append(_Job(priority, next(self._orders), run, future, cancel))
+            self._count_completion(priority, +1)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._work, name="copilot-ls-model", daemon=True
@@ -217,13 +237,16 @@ class ModelRunner:
 
     def _execute(self, job: _Job) -> None:
         if not job.future.set_running_or_notify_cancel():
+            self._count_completion(job.priority, -1)
             return  # the caller went away before it started
         self._running.priorities.append(job.priority)
         try:
             result = job.run()
         except BaseException as exc:  # handed to the awaiting caller, like an executor does
+            self._count_completion(job.priority, -1)  # counted out before the caller wakes
             job.future.set_exception(exc)
         else:
+            self._count_completion(job.priority, -1)
             job.future.set_result(result)
         finally:
             self._running.priorities.pop()

@@ -3,7 +3,10 @@
 
 The initial index runs on its own thread (never the model's), starting from the snapshot when
 there is one, and reports LSP work-done progress with a percentage. Completion requests are
-never blocked by it: until it finishes, the previous (or an empty) index answers.
+never blocked by it: until it finishes, the previous (or an empty) index answers; and while
+a completion is queued or running on the model, indexing (the initial one and the watcher's)
+waits before its next file, up to MAX_INDEX_PAUSE_S at a time, so that it takes neither the
+CPU nor the GIL from the model (`benchmarks/index_contention.py` measures it).
 
 An `IndexWatcher` then keeps the index fresh: it starts observing the workspace folders before
 the initial walk (so nothing changed during it is lost) and applies changes once the index is
@@ -33,6 +36,9 @@ log = logging.getLogger(__name__)
 SYMBOL_LIMIT = 200
 PROGRESS_STEP = 2
 """Percent between two progress reports."""
+MAX_INDEX_PAUSE_S = 2.0
+"""Longest wait of indexing for completions before it indexes one more file anyway: however
+busy the model, the index progresses."""
 
 SYMBOL_KINDS = {
     "function": types.SymbolKind.Function,
@@ -71,7 +77,10 @@ async def index_workspace(ls: CopilotServer) -> None:
     ls.background(_register_watched_files(ls))
     # An open buffer is newer than its file: after a batch from disk, its symbols win again.
     watcher = ls.watcher = IndexWatcher(
-        roots, observe=ls.settings.index.watch, on_applied=lambda _batch: ls.buffers.reapply()
+        roots,
+        pause=functools.partial(ls.runner.wait_for_completions, MAX_INDEX_PAUSE_S),
+        observe=ls.settings.index.watch,
+        on_applied=lambda _batch: ls.buffers.reapply(),
     )
     await asyncio.to_thread(watcher.start)
     build = await _build_with_progress(ls, roots)
@@ -115,7 +124,11 @@ async def _build_with_progress(ls: CopilotServer, roots: list[str]) -> IndexBuil
 
     try:
         build = await asyncio.to_thread(
-            build_index, roots, progress=on_progress, cancel=ls.index_cancel
+            build_index,
+            roots,
+            progress=on_progress,
+            cancel=ls.index_cancel,
+            pause=functools.partial(ls.runner.wait_for_completions, MAX_INDEX_PAUSE_S),
         )
     except Exception as exc:  # the index is a help, never a reason to fail
         log.exception("indexing %s failed", roots)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from copilot_ls.index.extract import extract_file
 from copilot_ls.index.model import FileSymbols
 from copilot_ls.index.persistence import gc_paused, load_snapshot, save_snapshot, snapshot_path
-from copilot_ls.index.refresh import Progress, RefreshStats, refresh_index
+from copilot_ls.index.refresh import Pause, Progress, RefreshStats, paced, refresh_index
 from copilot_ls.index.store import SymbolIndex
 
 
@@ -39,13 +39,16 @@ def build_index(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     cache: str | None = None,
+    pause: Pause | None = None,
 ) -> IndexBuild:
-    """The up-to-date index of `roots`, saved as their snapshot."""
+    """The up-to-date index of `roots`, saved as their snapshot; `pause` is called before
+    each file is extracted (see `refresh.paced`)."""
     root_list = list(roots)
     with gc_paused():
         loaded = load_snapshot(root_list, cache=cache)
         index = loaded if loaded is not None else SymbolIndex()
-        stats = refresh_index(root_list, index, _extract, progress=progress, cancel=cancel)
+        extract = paced(_extract, pause)
+        stats = refresh_index(root_list, index, extract, progress=progress, cancel=cancel)
         if stats.cancelled:
             return IndexBuild(index, stats, loaded is not None, None)
         if loaded is not None and not _changed(stats):

@@ -37,9 +37,25 @@ logger = logging.getLogger(__name__)
 Extract = Callable[[str, bytes, int], FileSymbols]
 """(path, file bytes, mtime_ns) -> FileSymbols."""
 
+Pause = Callable[[], object]
+"""Called before each file is extracted; returns when indexing may go on (see `paced`)."""
+
 Progress = Callable[[int, int], None]
 """(files processed, files to process): called after each file (or once with (0, 0)); keep it
 cheap, and throttle there if it sends messages."""
+
+
+def paced(extract: Extract, pause: Pause | None) -> Extract:
+    """`extract` that first waits for `pause()`: how the server makes indexing, which competes
+    with the model for the CPU and the GIL, step aside while a completion is being served."""
+    if pause is None:
+        return extract
+
+    def extract_when_allowed(path: str, data: bytes, mtime_ns: int) -> FileSymbols:
+        pause()
+        return extract(path, data, mtime_ns)
+
+    return extract_when_allowed
 
 
 @dataclass

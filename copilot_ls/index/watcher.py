@@ -43,7 +43,7 @@ from watchdog.observers.api import BaseObserver
 
 from copilot_ls.index.model import FileSymbols
 from copilot_ls.index.path_rules import PathRules
-from copilot_ls.index.refresh import Extract, RefreshStats, refresh_index
+from copilot_ls.index.refresh import Extract, Pause, RefreshStats, paced, refresh_index
 from copilot_ls.index.store import SymbolIndex
 from copilot_ls.index.updates import refresh_paths
 from copilot_ls.index.walker import DEFAULT_SKIP_DIRS, IGNORE_FILE_NAME
@@ -187,6 +187,7 @@ class IndexWatcher:
         roots: Iterable[str],
         *,
         extract: Extract | None = None,
+        pause: Pause | None = None,
         observe: bool = True,
         on_applied: Callable[[AppliedBatch], None] | None = None,
         debounce_s: float = DEBOUNCE_S,
@@ -197,7 +198,7 @@ class IndexWatcher:
         self.roots = sorted({os.path.abspath(r) for r in roots})
         self.on_applied = on_applied
         self.mode = "off"
-        self._extract = extract or _extract_file
+        self._extract = paced(extract or _extract_file, pause)  # see refresh.paced
         self._observe = observe
         self._debounce_s, self._max_delay_s = debounce_s, max_delay_s
         self._burst_limit = burst_limit

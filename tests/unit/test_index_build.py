@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
+import time
 from pathlib import Path
 
 from copilot_ls.index.build import build_index
@@ -54,3 +56,26 @@ def test_the_garbage_collector_is_on_again_after_a_build(tmp_path: Path) -> None
     assert gc.isenabled()
     build_index([str(tmp_path)], cache=str(tmp_path / "cache"))
     assert gc.isenabled()
+
+
+def test_pause_is_asked_before_each_file_extracted_and_holds_the_build(tmp_path: Path) -> None:
+    """`pause` runs before every file that needs extracting (not for files a warm start
+    keeps), and the build waits for it: how the server lets completions go first."""
+    work, cache = tmp_path / "work", str(tmp_path / "cache")
+    work.mkdir()
+    for name in ("a.py", "b.py", "c.py"):
+        write(work / name, f"def {name[0]}_function():\n    pass\n", 1000)
+    asked: list[bool] = []
+    build = build_index([str(work)], cache=cache, pause=lambda: asked.append(True))
+    assert len(asked) == 3 and build.index.stats().definitions == 3
+
+    gate = threading.Event()
+    released: list[float] = []
+    timer = threading.Timer(0.3, gate.set)
+    timer.start()
+    write(work / "b.py", "def b_changed():\n    pass\n", 2000)
+    started = time.monotonic()
+    warm = build_index([str(work)], cache=cache, pause=lambda: released.append(gate.wait(5)))
+    assert released == [True]  # only the changed file asked, and it waited for the gate
+    assert time.monotonic() - started >= 0.25
+    assert [d.name for d in warm.index.get(str(work / "b.py")).definitions] == ["b_changed"]

@@ -55,7 +55,9 @@ def _request(name: str, steps: int = 3) -> GenerationRequest:
     return GenerationRequest(parts=(name,), max_tokens=steps)
 
 
-async def _occupy(runner: ModelRunner) -> tuple[asyncio.Task[None], threading.Event]:
+async def _occupy(
+    runner: ModelRunner, priority: Priority = Priority.COMPLETION
+) -> tuple[asyncio.Task[None], threading.Event]:
     """A job holding the model thread until the returned event is set."""
     started, release = threading.Event(), threading.Event()
 
@@ -63,7 +65,7 @@ async def _occupy(runner: ModelRunner) -> tuple[asyncio.Task[None], threading.Ev
         started.set()
         release.wait(10)
 
-    task = asyncio.create_task(runner.call(hold, priority=Priority.COMPLETION))
+    task = asyncio.create_task(runner.call(hold, priority=priority))
     await asyncio.to_thread(started.wait, 10)
     return task, release
 
@@ -400,4 +402,28 @@ async def test_a_completion_arriving_during_a_long_prefill_runs_between_its_chun
     got, _ = await asyncio.gather(long, short)
     assert runner.preemptions == 1
     assert got.text == expected.text and got.prompt_tokens > 200
+    runner.shutdown()
+
+
+async def test_background_work_waits_while_a_completion_is_queued_or_running():
+    """`wait_for_completions` blocks while a COMPLETION job is queued or running, not for
+    other priorities, and gives up after its timeout."""
+    log: list[str] = []
+    runner = ModelRunner(lambda: SteppingBackend(log))
+    assert runner.wait_for_completions(0)  # nothing queued
+    long_job, release = await _occupy(runner, Priority.LONG)
+    assert runner.wait_for_completions(0)  # a chat answer does not hold indexing back
+    completion = asyncio.create_task(runner.generate(_request("completion", 1), threading.Event()))
+    await asyncio.sleep(0.05)
+    assert not runner.wait_for_completions(0.05)  # queued behind the long job: wait, time out
+    waiter = asyncio.create_task(asyncio.to_thread(runner.wait_for_completions, 10))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    release.set()
+    await asyncio.gather(long_job, completion)
+    assert await asyncio.wait_for(waiter, 10)  # woken once the completion is done
+    failing = asyncio.create_task(runner.call(lambda _b: 1 / 0))
+    with pytest.raises(ZeroDivisionError):
+        await failing
+    assert runner.wait_for_completions(0)  # a failed job is counted out too
     runner.shutdown()

@@ -170,6 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     default_level = "INFO" if args.command is None else "WARNING"
     _setup_logging(args.log_level or default_level, args.log_file)
+    if args.command is None:
+        return _serve(args)
+    try:
+        code = _run_command(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:  # `copilot-ls schema | head`: no traceback, as Python's docs advise
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 1
+
+
+def _run_command(args: argparse.Namespace) -> int:
     if args.command == "complete":
         return _complete(args)
     if args.command == "index":
@@ -185,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(json.dumps(settings_schema(), indent=2))
         return 0
+    raise ValueError(f"unknown command {args.command!r}")
 
+
+def _serve(args: argparse.Namespace) -> int:
     from copilot_ls.server import build_server
 
     if args.tcp:

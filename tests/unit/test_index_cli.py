@@ -1,6 +1,8 @@
 """`copilot-ls index DIR --json` builds the snapshot, and a second run is a warm start."""
 
+import io
 import json
+import os
 import subprocess
 import sys
 
@@ -39,3 +41,19 @@ def test_a_missing_folder_is_a_clear_error(tmp_path):
         text=True,
     )
     assert out.returncode == 2 and "not a folder" in out.stderr
+
+
+def test_a_closed_output_pipe_ends_the_command_without_a_traceback(monkeypatch, capsys):
+    """`copilot-ls schema | head -1`: when the reader is gone, the command stops quietly
+    (exit status 1, as Python's documentation advises) instead of printing a traceback."""
+    from copilot_ls import cli
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone
+    closed = io.TextIOWrapper(io.FileIO(write_end, "w"), encoding="utf-8")
+    with capsys.disabled():
+        monkeypatch.setattr(sys, "stdout", closed)
+        assert cli.main(["schema"]) == 1
+        monkeypatch.undo()
+    closed.write("x" * 100_000)
+    closed.close()  # it now writes to /dev/null: nothing left to fail at exit

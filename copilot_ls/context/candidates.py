@@ -75,7 +75,7 @@ def imported_files(
     """Indexed files the current file imports, in import order."""
     if symbols is None:
         return []
-    directory, suffix = _split(current_path)
+    directory, suffix = split_path(current_path)
     found: dict[str, None] = {}
     for module in symbols.imports:
         path = resolve_import(module, directory, root, suffix, index)
@@ -86,7 +86,7 @@ def imported_files(
 
 def importing_files(current_path: str, root: str | None, index: SymbolIndex) -> list[str]:
     """Indexed files whose imports resolve to the current file."""
-    suffix = _split(current_path)[1]
+    suffix = split_path(current_path)[1]
     stem = posixpath.basename(current_path)[: -len(suffix) or None]
     names = {stem, "./" + stem, "." + stem}
     if root and current_path.startswith(root.rstrip("/") + "/"):
@@ -100,7 +100,7 @@ def importing_files(current_path: str, root: str | None, index: SymbolIndex) -> 
         # resolve from the importer's directory, so other directories are not even checked.
         anywhere = name not in (stem, "./" + stem, "." + stem) or directory == root
         for path in index.importers(name)[:MAX_IMPORTERS_SCANNED]:
-            there, there_suffix = _split(path)
+            there, there_suffix = split_path(path)
             if path == current_path or path in found or (not anywhere and there != directory):
                 continue
             checked += 1
@@ -140,7 +140,7 @@ def first_distinct(groups: Iterable[Iterable[str]], exclude: str, limit: int) ->
     return list(out)
 
 
-def _split(path: str) -> tuple[str, str]:
+def split_path(path: str) -> tuple[str, str]:
     """Directory and suffix (`.d.ts` counts as one) of a path."""
     name = posixpath.basename(path)
     suffix = ".d.ts" if name.endswith(".d.ts") else posixpath.splitext(name)[1]

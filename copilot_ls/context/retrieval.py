@@ -1,15 +1,20 @@
 """Context stage: what the model sees beyond the cursor window, chosen per request.
 
 `ContextRetriever.select` gathers proposals from independent sources, in priority order:
-the outline of the class around the cursor when its header has scrolled out of the window,
-definitions (from the workspace index) of the names used in the window above the cursor,
-chunks of likely related files that look like the lines above the cursor (BM25), and the code
-around the last edit of recently edited files. It deduplicates them and fits them to the token
-budget (`selection.fit_to_budget`). A failing source is logged and skipped.
+lines elsewhere in the current file that use the objects used above the cursor with other
+attributes (`usages`: measured, they hold the names a masked line needs far more often than
+anything else), the outline of the class around the cursor when its header has scrolled out
+of the window, outlines of the modules used as `module.attr` above the cursor, definitions
+(from the workspace index) of the names referenced above the cursor, outlines of the
+enclosing class's bases and of classes objects are named after (`outlines`), chunks of likely
+related files that look like the lines above the cursor (BM25), and the code around the last
+edit of recently edited files. It deduplicates them and fits them to the token budget
+(`selection.fit_to_budget`). A failing source is logged and skipped.
 
-Everything is derived from the complete lines above the cursor, never from the cursor's own
-line, and the choice is cached per document and cursor line: consecutive keystrokes on a line
-get the very same context, so the prompt's beginning (and the model's KV cache) stays valid.
+Everything is derived from the lines above the cursor (and, for usages, the rest of the
+document outside the window), never from the cursor's own line, and the choice is cached per
+document and cursor line: consecutive keystrokes on a line get the very same context, so the
+prompt's beginning (and the model's KV cache) stays valid.
 """
 
 from __future__ import annotations
@@ -32,6 +37,13 @@ from .candidates import (
     same_directory,
 )
 from .definitions import choose_definitions, definition_snippets, enclosing_class_snippet
+from .outlines import (
+    class_snippets,
+    enclosing_bases,
+    enclosing_class_span,
+    module_snippets,
+    named_classes,
+)
 from .recent import RecentDocuments
 from .selection import EMPTY, ContextSelection, Snippet, fit_to_budget, span_lines
 from .similarity import (
@@ -43,7 +55,8 @@ from .similarity import (
     similar_snippets,
 )
 from .texts import FileText, FileTexts
-from .tokens import names_nearest_first
+from .tokens import references_nearest_first
+from .usages import usage_snippets
 from .window import CursorWindow
 
 log = logging.getLogger(__name__)
@@ -161,10 +174,15 @@ class ContextRetriever:
         work = _Work(query, index, query.text.split("\n"))
         work.imported = _safely("imports", lambda: self._imports(work), _NO_PATHS)
         work.importers = _safely("importers", lambda: self._importers_of(work), _NO_PATHS)
-        snippets: list[Snippet] = _safely("definitions", lambda: self._definitions(work), [])
+        usages = _safely("usages", lambda: self._usages(work), _NO_SNIPPETS)
+        enclosing = _safely("enclosing class", lambda: self._enclosing(work), _NO_SNIPPETS)
+        modules = _safely("module outlines", lambda: self._modules(work), _NO_SNIPPETS)
+        definitions = _safely("definitions", lambda: self._definitions(work), _NO_SNIPPETS)
         candidates = _safely("candidates", lambda: _candidates(work, recent_paths), _NO_PATHS)
-        snippets += _safely("similar chunks", lambda: self._similar(work, candidates), [])
-        snippets += _safely("recent edits", lambda: self._recent_edits(work), [])
+        classes = _safely("class outlines", lambda: self._classes(work, candidates), _NO_SNIPPETS)
+        similar = _safely("similar chunks", lambda: self._similar(work, candidates), _NO_SNIPPETS)
+        recent = _safely("recent edits", lambda: self._recent_edits(work), _NO_SNIPPETS)
+        snippets = [*usages, *enclosing, *modules, *definitions, *classes, *similar, *recent]
         return fit_to_budget(
             snippets, work.line_text, count_line, query.budget, line_overhead=query.line_overhead
         )
@@ -188,15 +206,17 @@ class ContextRetriever:
             self._importers.pop(next(iter(self._importers)))
         return found
 
-    def _definitions(self, work: _Work) -> list[Snippet]:
-        """The enclosing class's outline, then definitions of the names above the cursor."""
+    def _enclosing(self, work: _Work) -> list[Snippet]:
+        """The outline of the class around the cursor when its header is above the window."""
         query = work.query
-        found: list[Snippet] = []
-        enclosing = enclosing_class_snippet(
+        found = enclosing_class_snippet(
             work.symbols, work.lines, query.cursor_line, query.window_start
         )
-        if enclosing is not None:
-            found.append(enclosing)
+        return [found] if found is not None else []
+
+    def _definitions(self, work: _Work) -> list[Snippet]:
+        """Definitions of the names referenced above the cursor."""
+        query = work.query
         work.neighbours = same_directory(query.path, work.index)
         chosen = choose_definitions(
             work.index, query.path, work.names, set(work.imported), work.neighbours
@@ -207,8 +227,41 @@ class ContextRetriever:
             loaded = self._load(work, path)
             if loaded is not None:
                 lines_of[path] = loaded.lines
-        found += definition_snippets(work.index, chosen, lines_of)
-        return found
+        return definition_snippets(work.index, chosen, lines_of)
+
+    def _usages(self, work: _Work) -> list[Snippet]:
+        """Lines elsewhere in the current file using the objects used near the cursor."""
+        query = work.query
+        window = (query.window_start, query.window_end)
+        own_class = enclosing_class_span(work.symbols, query.cursor_line)
+        return usage_snippets(
+            query.path, work.lines, query.cursor_line, window, work.above, own_class
+        )
+
+    def _modules(self, work: _Work) -> list[Snippet]:
+        """Outlines of the modules used as `module.attr` above the cursor."""
+        query = work.query
+        return module_snippets(
+            work.index,
+            work.symbols,
+            work.above,
+            work.lines[: query.cursor_line],
+            work.terms,
+            lambda path: self._lines(work, path),
+            query.root,
+        )
+
+    def _classes(self, work: _Work, candidates: list[str]) -> list[Snippet]:
+        """Outlines of the enclosing class's bases and of classes objects are named after."""
+        query = work.query
+        bases = enclosing_bases(work.index, work.symbols, query.cursor_line, work.imported)
+        named = named_classes(work.index, work.above, query.path, candidates)
+        chosen = list(dict.fromkeys([*bases, *named]))
+        return class_snippets(work.index, chosen, work.terms, lambda path: self._lines(work, path))
+
+    def _lines(self, work: _Work, path: str) -> Sequence[str] | None:
+        loaded = self._load(work, path)
+        return loaded.lines if loaded is not None else None
 
     def _load(self, work: _Work, path: str) -> FileText | None:
         loaded = work.texts.get(path) or self._texts.get(path)
@@ -217,7 +270,7 @@ class ContextRetriever:
         return loaded
 
     def _similar(self, work: _Work, candidates: list[str]) -> list[Snippet]:
-        terms = query_terms(work.above[-QUERY_LINES:])
+        terms = work.terms
         if not terms:
             return []
         files = [self._current_file(work.query, work.lines)]
@@ -276,6 +329,7 @@ class ContextRetriever:
 
 
 _NO_PATHS: list[str] = []
+_NO_SNIPPETS: list[Snippet] = []
 
 
 class _Work:
@@ -286,7 +340,8 @@ class _Work:
         self.index = index
         self.lines = lines
         self.above = query.above.split("\n") if query.above else []
-        self.names = names_nearest_first(self.above, MAX_NAMES)
+        self.names = references_nearest_first(self.above, MAX_NAMES)
+        self.terms = query_terms(self.above[-QUERY_LINES:])
         self.symbols = index.get(query.path)
         self.imported: list[str] = []
         self.definition_paths: list[str] = []

@@ -1,14 +1,16 @@
 """Context stage: ranked proposals in, the context that fits the token budget out.
 
 Every source proposes `Snippet`s: some lines of one file, a kind and a score. They arrive in
-priority order (definitions of names near the cursor, then similar chunks, then recently edited
-code) and are taken greedily while the budget allows. Lines already chosen for the same file
-are not paid twice, and a snippet whose lines are all chosen already is a duplicate and dropped,
-so a chunk that contains an included definition only adds the lines around it.
+priority order (see `retrieval`: usages in the current file, outlines, definitions of names
+near the cursor, similar chunks, recently edited code) and are taken greedily while the
+budget allows. Lines already chosen for the same file are not paid twice, and a snippet whose
+lines are all chosen already is a duplicate and dropped, so a chunk that contains an included
+definition only adds the lines around it.
 
 The chosen files are then laid out in a fixed order, most stable first (recent edits, then
-definitions, then similar chunks, then the enclosing class of the cursor), each file's lines in
-file order, so that the rendered context only changes where the choice did.
+definitions, outlines, similar chunks, then the current file's own lines: its usages and the
+enclosing class of the cursor, nearest to the window), each file's lines in file order, so that
+the rendered context only changes where the choice did.
 """
 
 from __future__ import annotations
@@ -17,8 +19,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-SnippetKind = Literal["recent", "definition", "similar", "enclosing"]
-LAYOUT_ORDER: dict[str, int] = {"recent": 0, "definition": 1, "similar": 2, "enclosing": 3}
+SnippetKind = Literal["recent", "definition", "outline", "similar", "usage", "enclosing"]
+LAYOUT_ORDER: dict[str, int] = {
+    "recent": 0,
+    "definition": 1,
+    "outline": 2,
+    "similar": 3,
+    "usage": 4,
+    "enclosing": 4,
+}
 """Render order of the kinds: what changes least between requests comes first."""
 HEADER_TOKENS = 4
 """Estimated tokens of a file's header (separator or `From path:` comment) besides its path."""

@@ -71,3 +71,30 @@ def names_nearest_first(lines: Iterable[str], limit: int = 64) -> list[str]:
                 if len(names) >= limit:
                     return names
     return names
+
+
+REFERENCE = re.compile(r"(\.\s*)?\b([A-Za-z_][A-Za-z0-9_]{2,})\b(\s*\()?")
+IMPORT_LINE = re.compile(r"\s*(?:from|import|use|using|require|#\s*include)\b")
+"""A line that imports: every name on it is another file's (`from pricing import cost`)."""
+
+
+def references_nearest_first(lines: Iterable[str], limit: int = 64) -> list[str]:
+    """Like `names_nearest_first`, but only the names used as a reference to a definition:
+    called (`name(`), reached as an attribute (`.name`) or capitalised (a class, a constant).
+    A bare lower-case name is a local variable or a parameter far more often than another
+    file's definition: `loop`, `transport`, `data` would fetch unrelated methods. On an
+    import line every name counts."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for line in reversed(list(lines)):
+        imports = IMPORT_LINE.match(line) is not None
+        for match in reversed(list(REFERENCE.finditer(line))):
+            dot, name, call = match.groups()
+            if name in seen or name.lower() in KEYWORDS:
+                continue
+            if imports or dot or call or name.lstrip("_")[:1].isupper():
+                seen.add(name)
+                names.append(name)
+                if len(names) >= limit:
+                    return names
+    return names

@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from copilot_ls.backends.runner import ModelRunner
-from copilot_ls.evaluation.metrics import ArmSummary, Attempt, paired_interval, score, summarize
+from copilot_ls.evaluation.metrics import (
+    ArmSummary,
+    Attempt,
+    NameRecall,
+    name_recall,
+    paired_interval,
+    score,
+    summarize,
+)
 from copilot_ls.evaluation.sites import MaskSite, SiteMode, mask
 from copilot_ls.index.extract import extract_text
 from copilot_ls.index.store import SymbolIndex
@@ -38,6 +46,8 @@ class SiteOutcome:
     without_context: Attempt
     context_used: bool
     """The prompt with context differed from the one without: retrieval found something."""
+    names: NameRecall = field(default_factory=NameRecall)
+    """Where the prompts showed the masked line's cross-file names."""
 
 
 @dataclass
@@ -79,6 +89,24 @@ class EvalRun:
     def context_used(self) -> int:
         """Sites where retrieval put something in the prompt."""
         return sum(o.context_used for o in self.outcomes)
+
+    def recall(self) -> dict[str, int]:
+        """Context recall over the sites: the cross-file names of masked lines that the window
+        did not show, how many of them the context showed, and the same counted in sites
+        (a site counts as supplied when the context showed all of its names the window lacked)."""
+        lacking = [o.names for o in self.outcomes if o.names.from_context or o.names.missing]
+        return {
+            "names": sum(
+                len(o.names.in_window) + len(o.names.from_context) + len(o.names.missing)
+                for o in self.outcomes
+            ),
+            "names_in_window": sum(len(o.names.in_window) for o in self.outcomes),
+            "names_outside_window": sum(len(r.from_context) + len(r.missing) for r in lacking),
+            "names_from_context": sum(len(r.from_context) for r in lacking),
+            "sites_lacking_names": len(lacking),
+            "sites_supplied": sum(1 for r in lacking if not r.missing),
+            "sites_partly_supplied": sum(1 for r in lacking if r.missing and r.from_context),
+        }
 
 
 def without_context(settings: Settings) -> Settings:
@@ -140,4 +168,5 @@ class ContextEvaluation:
             score(with_.text, site.target, with_.timings, with_.seconds, with_.prompt),
             score(without.text, site.target, without.timings, without.seconds, without.prompt),
             context_used=with_.prompt != without.prompt,
+            names=name_recall(site.cross_file_names, with_.prompt, without.prompt),
         )

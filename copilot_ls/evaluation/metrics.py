@@ -3,7 +3,10 @@
 - exact match: equal once trailing whitespace is cut;
 - edit similarity: 1 - Levenshtein distance / the longer length (1.0 for two empty strings);
 - identifier F1: the identifiers of the two lines compared as multisets (as CrossCodeEval
-  does), which rewards naming the right API even when the punctuation differs.
+  does), which rewards naming the right API even when the punctuation differs;
+- context recall: whether the masked line's cross-file names were in the window, came with
+  the cross-file context only, or were shown nowhere: it tells a retrieval that found nothing
+  useful from a model that did not use what it was shown.
 Then the averages of one arm (with or without cross-file context) over all its sites, and a
 paired bootstrap interval of the difference between the arms (few sites make a noisy mean).
 """
@@ -67,6 +70,43 @@ def identifier_f1(prediction: str, target: str) -> float:
     precision = common / sum(predicted.values())
     recall = common / sum(expected.values())
     return 2 * precision * recall / (precision + recall)
+
+
+@dataclass(frozen=True)
+class NameRecall:
+    """Where the prompt with context showed each cross-file name of the masked line."""
+
+    in_window: tuple[str, ...] = ()
+    """In the prompt without context too: the window shows them."""
+    from_context: tuple[str, ...] = ()
+    """Only in the prompt with context: retrieval brought them."""
+    missing: tuple[str, ...] = ()
+    """In neither prompt."""
+
+
+def context_part(with_prompt: str, without_prompt: str) -> str:
+    """What the prompt with context adds to the one without: the text between their common
+    beginning and their common end (the same window is in both)."""
+    limit = min(len(with_prompt), len(without_prompt))
+    start = 0
+    while start < limit and with_prompt[start] == without_prompt[start]:
+        start += 1
+    end = 0
+    while end < limit - start and with_prompt[-1 - end] == without_prompt[-1 - end]:
+        end += 1
+    return with_prompt[start : len(with_prompt) - end]
+
+
+def name_recall(names: Sequence[str], with_prompt: str, without_prompt: str) -> NameRecall:
+    """Which of `names` the window showed, which only the context, which neither (as whole
+    identifiers). Computed after both completions, from their prompts."""
+    window = set(IDENTIFIER.findall(without_prompt))
+    context = set(IDENTIFIER.findall(context_part(with_prompt, without_prompt)))
+    return NameRecall(
+        tuple(n for n in names if n in window),
+        tuple(n for n in names if n not in window and n in context),
+        tuple(n for n in names if n not in window and n not in context),
+    )
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ def _site_json(outcome: SiteOutcome, root: str, prompts: bool) -> dict[str, Any]
         "target": site.target,
         "cross_file_names": list(site.cross_file_names),
         "context_used": outcome.context_used,
+        "names_in_window": list(outcome.names.in_window),
+        "names_from_context": list(outcome.names.from_context),
+        "names_missing": list(outcome.names.missing),
         "with_context": _attempt_json(outcome.with_context, prompts),
         "without_context": _attempt_json(outcome.without_context, prompts),
     }
@@ -95,6 +98,7 @@ def report_json(run: EvalRun, *, prompts: bool = False) -> dict[str, Any]:
             "fim": completion.fim,
         },
         "context_used": run.context_used(),
+        "context_recall": run.recall(),
         "with_context": _summary_json(with_),
         "without_context": _summary_json(without),
         "delta": {k: _round(v) for k, v in with_.delta(without).items()},
@@ -142,6 +146,14 @@ def _shown(attempt: Attempt) -> str:
     return "(no completion)" if attempt.completion is None else _clip(attempt.first_line)
 
 
+def _recall_line(recall: dict[str, int]) -> str:
+    return (
+        f"context recall: of {recall['names_outside_window']} cross-file names of masked lines "
+        f"that the window lacked, the context showed {recall['names_from_context']}; "
+        f"all of them at {recall['sites_supplied']} of {recall['sites_lacking_names']} sites"
+    )
+
+
 def report_text(run: EvalRun, *, sites: bool = True) -> str:
     """A table for people: one line per arm, their difference, then the sites."""
     with_, without = run.summary("with_context"), run.summary("without_context")
@@ -164,6 +176,7 @@ def report_text(run: EvalRun, *, sites: bool = True) -> str:
         f"better with context at {compared['with_better']}, without at "
         f"{compared['without_better']}, same at {compared['same']}",
         f"edit similarity delta, 95 % bootstrap interval over sites: [{low:+.3f}, {high:+.3f}]",
+        _recall_line(run.recall()),
         f"wall time {run.seconds:.1f} s (index {run.index_seconds:.1f} s)",
     ]
     if sites and run.outcomes:

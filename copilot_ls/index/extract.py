@@ -159,11 +159,13 @@ def symbols_from_tree(
 
 
 _Match = tuple[int, dict[str, list[Node]]]
+_Import = tuple[int, str]
+"""An import as written, and where: start byte, text."""
 
 
-def _run_queries(spec: LanguageSpec, tree: Tree) -> tuple[list[_Match], list[Node]]:
+def _run_queries(spec: LanguageSpec, tree: Tree) -> tuple[list[_Match], list[_Import]]:
     """One pass of the language's outline query (tags and imports) down to `spec.max_depth`:
-    the definitions' matches and the import nodes."""
+    the definitions' matches and the imports (see `_import_member` for `@import.member`)."""
     queries = spec.outline_queries()
     if queries is None:
         return [], []
@@ -171,14 +173,31 @@ def _run_queries(spec: LanguageSpec, tree: Tree) -> tuple[list[_Match], list[Nod
     if spec.max_depth is not None:
         cursor.set_max_start_depth(spec.max_depth)
     tags: list[_Match] = []
-    imports: list[Node] = []
+    imports: list[_Import] = []
     kinds = queries.pattern_kinds
     for match in cursor.matches(tree.root_node):
         if kinds[match[0]] == "tags":
             tags.append(match)
-        else:
-            imports += match[1].get("import", ())
+            continue
+        captures = match[1]
+        imports += ((n.start_byte, node_text(n)) for n in captures.get("import", ()))
+        if "import.member" in captures:
+            member = _import_member(captures["import.package"][0], captures["import.member"][0])
+            if member is not None:
+                imports.append(member)
     return tags, imports
+
+
+def _import_member(package: Node, member: Node) -> _Import | None:
+    """A name imported from a package (`from . import events`) as a module path (`.events`):
+    every name of a relative package, only lower-case names of another (`from app import
+    models`, not `from typing import Any`), as modules are named in Python."""
+    prefix, name = node_text(package), node_text(member)
+    if prefix.strip("."):
+        if not name[:1].islower():
+            return None
+        prefix += "."
+    return (member.start_byte, prefix + name)
 
 
 def _find_definitions(
@@ -311,11 +330,11 @@ def _top_level_starts(blocks: list[_Block]) -> list[int]:
 # ---- imports and references --------------------------------------------------------------------
 
 
-def _imports(nodes: list[Node]) -> tuple[str, ...]:
+def _imports(found: list[_Import]) -> tuple[str, ...]:
     """Imported names in file order, without quotes or angle brackets, each once."""
     seen: dict[str, None] = {}
-    for node in sorted(nodes, key=lambda n: n.start_byte):
-        name = node_text(node).strip("\"'`<>")
+    for _, text in sorted(found, key=itemgetter(0)):
+        name = text.strip("\"'`<>")
         if name:
             seen.setdefault(name, None)
     return tuple(seen)

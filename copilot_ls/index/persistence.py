@@ -44,9 +44,9 @@ from copilot_ls.index.store import SymbolIndex
 
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_FORMAT_VERSION = 5
-"""Bump whenever the encoding below or the meaning of a model field changes: older snapshots
-are then ignored (and rebuilt) rather than misread."""
+SNAPSHOT_FORMAT_VERSION = 6
+"""Bump whenever the encoding or what extraction produces changes (6: Python's `from . import
+events` also imports `.events`): older snapshots are then rebuilt rather than misread."""
 
 SNAPSHOT_MAGIC = "copilot-ls-index"
 """First header field, so that a stray msgpack file is never taken for a snapshot."""

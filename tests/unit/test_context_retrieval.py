@@ -170,3 +170,30 @@ def test_choosing_context_does_not_grow_with_the_workspace(tmp_path):
 
     fastest(small), fastest(large)  # warm the file and chunk caches of both
     assert fastest(large) < 3 * fastest(small)
+
+
+def test_a_line_far_above_using_an_object_of_the_window_comes_before_anything_else(tmp_path):
+    """The window shows `self._loop` in use; the file's other uses of it show what else it
+    offers, and they are cheap: they are proposed first, in the current file's lines."""
+    early = "class Session:\n    def start(self):\n        if self._loop.get_debug():\n"
+    filler = "".join(f"    def step_{n}(self):\n        return {n}\n" for n in range(30))
+    late = "    def stop(self):\n        self._loop.call_soon(self.close)\n        "
+    space = Workspace(tmp_path, {"pricing.py": PRICING, "orders.py": early + filler + late})
+    text = early + filler + late
+    lines = text.split("\n")
+    cursor = len(lines) - 1
+    query = ContextQuery(
+        path=str(tmp_path / "orders.py"),
+        text=text,
+        cursor_line=cursor,
+        window_start=cursor - 2,
+        window_end=cursor + 1,
+        above="\n".join(lines[cursor - 2 : cursor]),
+        budget=60,
+        line_overhead=1,
+        root=str(tmp_path),
+    )
+    selection = space.retriever.select(query, words)
+    assert (selection.items[0].kind, selection.items[0].name) == ("usage", "self._loop.get_debug")
+    [current] = [f for f in selection.files if f.path.endswith("orders.py")]
+    assert (2, "        if self._loop.get_debug():") in current.lines

@@ -74,3 +74,17 @@ def test_the_line_overhead_counts_against_the_budget():
     # header 4 + path 1 + gap 3 + 10 lines * (1 + overhead)
     assert fit_to_budget(snippet, line_text, one_token, 28, line_overhead=1)
     assert not fit_to_budget(snippet, line_text, one_token, 28, line_overhead=2)
+
+
+def test_outlines_come_after_definitions_and_the_current_files_usages_last():
+    snippets = [
+        Snippet("/w/a.py", (1,), "usage"),
+        Snippet("/w/b.py", (2,), "outline"),
+        Snippet("/w/c.py", (0,), "definition"),
+    ]
+    FILES["/w/c.py"] = ["c"]
+    try:
+        selection = fit_to_budget(snippets, line_text, one_token, 1000)
+    finally:
+        del FILES["/w/c.py"]
+    assert [f.path for f in selection.files] == ["/w/c.py", "/w/b.py", "/w/a.py"]

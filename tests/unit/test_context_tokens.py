@@ -3,6 +3,7 @@
 from copilot_ls.context.tokens import (
     identifier_terms,
     names_nearest_first,
+    references_nearest_first,
     split_identifier,
     terms,
 )
@@ -34,3 +35,18 @@ def test_names_are_listed_nearest_to_the_cursor_first_each_once():
 
 def test_names_stop_at_the_limit():
     assert names_nearest_first(["alpha beta gamma delta"], limit=2) == ["delta", "gamma"]
+
+
+def test_only_names_used_as_references_are_looked_up():
+    lines = ["def run(loop, transport):", "    data = transport.read(size)", "    Future()"]
+    assert references_nearest_first(lines) == ["Future", "read", "run"]
+
+
+def test_a_capitalised_constant_or_private_class_counts_as_a_reference():
+    found = references_nearest_first(["x = TIMEOUT + _Private.size"])
+    assert found == ["size", "_Private", "TIMEOUT"]
+
+
+def test_every_name_of_an_import_line_is_a_reference():
+    lines = ["from pricing import compute_cost", "total = subtotal"]
+    assert references_nearest_first(lines) == ["compute_cost", "pricing"]

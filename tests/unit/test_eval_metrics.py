@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from copilot_ls.evaluation.metrics import (
+    NameRecall,
+    context_part,
     edit_similarity,
     exact_match,
     first_line,
     identifier_f1,
     levenshtein,
+    name_recall,
     paired_interval,
     score,
     summarize,
@@ -108,3 +111,20 @@ def test_the_bootstrap_interval_brackets_the_mean_difference_and_is_reproducible
 def test_the_interval_of_identical_differences_is_that_value_and_of_none_is_zero():
     assert paired_interval([0.25] * 5) == (0.25, 0.25)
     assert paired_interval([]) == (0.0, 0.0)
+
+
+def test_the_context_part_is_what_the_prompt_with_context_adds():
+    assert context_part("<pre># a.py\nx = 1\ncode<suf>", "<pre>code<suf>") == "# a.py\nx = 1\n"
+    assert context_part("same", "same") == ""
+
+
+def test_name_recall_tells_the_window_the_context_and_nowhere_apart():
+    with_prompt = "# pricing.py\ndef compute_cost(w):\n# orders.py\nrate = RATE\n"
+    without_prompt = "rate = RATE\n"
+    recall = name_recall(["RATE", "compute_cost", "shipping"], with_prompt, without_prompt)
+    assert recall == NameRecall(("RATE",), ("compute_cost",), ("shipping",))
+
+
+def test_a_name_counts_only_as_a_whole_identifier():
+    recall = name_recall(["cost"], "# compute_cost\ncode", "code")
+    assert recall.missing == ("cost",)

@@ -5,21 +5,28 @@ from __future__ import annotations
 import json
 
 from copilot_ls.evaluation.harness import EvalRun, SiteOutcome
-from copilot_ls.evaluation.metrics import score
+from copilot_ls.evaluation.metrics import NameRecall, score
 from copilot_ls.evaluation.report import report_json, report_text
 from copilot_ls.evaluation.sites import MaskSite
 from copilot_ls.settings import Settings
 
 ROOT = "/repo"
+NOWHERE = NameRecall(missing=("compute_cost",))
 
 
-def outcome(target: str, with_answer: str | None, without_answer: str | None) -> SiteOutcome:
+def outcome(
+    target: str,
+    with_answer: str | None,
+    without_answer: str | None,
+    names: NameRecall = NOWHERE,
+) -> SiteOutcome:
     site = MaskSite(f"{ROOT}/pkg/orders.py", 41, 8, target, ("compute_cost",))
     return SiteOutcome(
         site,
         score(with_answer, target, {"prompt_tokens": 500}, 2.0, "# context\ncode"),
         score(without_answer, target, {"prompt_tokens": 480}, 1.0, "code"),
         context_used=True,
+        names=names,
     )
 
 
@@ -35,10 +42,20 @@ def a_run() -> EvalRun:
         model="tiny",
         settings=Settings(),
         outcomes=[
-            outcome("cost = compute_cost(order)", "cost = compute_cost(order)", "cost = 0"),
+            outcome(
+                "cost = compute_cost(order)",
+                "cost = compute_cost(order)",
+                "cost = 0",
+                NameRecall(from_context=("compute_cost",)),
+            ),
             outcome("return cost * rate", "return cost", "return cost * rate"),
             outcome("total += cost", None, "total += cost"),
-            outcome("log.info(total)", "log.info(total)", "log.info(total)"),
+            outcome(
+                "log.info(total)",
+                "log.info(total)",
+                "log.info(total)",
+                NameRecall(in_window=("compute_cost",)),
+            ),
         ],
         index_seconds=0.25,
         seconds=12.5,
@@ -94,3 +111,19 @@ def test_prompts_are_in_the_json_rows_only_when_asked_for():
     assert "prompt" not in report_json(run)["rows"][0]["with_context"]
     with_prompts = report_json(run, prompts=True)["rows"][0]
     assert with_prompts["with_context"]["prompt"] == run.outcomes[0].with_context.prompt
+
+
+def test_context_recall_counts_the_names_the_window_lacked_and_the_context_showed():
+    report = report_json(a_run())
+    assert report["context_recall"] == {
+        "names": 4,
+        "names_in_window": 1,
+        "names_outside_window": 3,
+        "names_from_context": 1,
+        "sites_lacking_names": 3,
+        "sites_supplied": 1,
+        "sites_partly_supplied": 0,
+    }
+    row = report["rows"][0]
+    assert row["names_from_context"] == ["compute_cost"] and row["names_missing"] == []
+    assert "the context showed 1; all of them at 1 of 3 sites" in report_text(a_run())

@@ -716,3 +716,43 @@ def test_docstrings_are_cleaned_as_inspect_cleandoc_cleans_them(docstring: str):
     source = f"def f():\n    {docstring}\n".encode()
     (definition,) = extract_file("/w/a.py", source).definitions
     assert definition.doc == inspect.cleandoc(docstring.strip("\"'"))
+
+
+def test_python_names_imported_from_a_package_are_also_imported_as_its_modules():
+    """`from . import events` imports the module `.events` as far as anyone can tell from
+    the text, and resolves to events.py beside the file; from another package only lower-case
+    names count (`models`, not the class `Thing` or the constant `LIMIT`)."""
+    from copilot_ls.context.candidates import imported_files
+    from copilot_ls.index.store import SymbolIndex
+
+    text = (
+        "from . import events, constants as c\n"
+        "from .. import base\n"
+        "from app import models, Thing, LIMIT\n"
+        "from .x import y\n"
+    )
+    symbols = extract_text("/w/app/pkg/m.py", text)
+    assert symbols.imports == (
+        ".",
+        ".events",
+        ".constants",
+        "..",
+        "..base",
+        "app",
+        "app.models",
+        ".x",
+        ".x.y",
+    )
+    files = {
+        "/w/app/pkg/events.py": "def emit():\n    pass\n",
+        "/w/app/pkg/constants.py": "LIMIT = 1\n",
+        "/w/app/base.py": "class Base:\n    pass\n",
+        "/w/app/models.py": "class Model:\n    pass\n",
+    }
+    index = SymbolIndex([symbols, *(extract_text(p, t) for p, t in files.items())])
+    assert imported_files(symbols, "/w/app/pkg/m.py", "/w", index) == [
+        "/w/app/pkg/events.py",
+        "/w/app/pkg/constants.py",
+        "/w/app/base.py",
+        "/w/app/models.py",
+    ]

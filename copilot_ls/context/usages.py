@@ -24,6 +24,9 @@ MAX_PER_OBJECT = 4
 """Lines proposed per object (one per attribute)."""
 MAX_LINE_CHARS = 120
 """Longer lines (data, long literals) cost more than the name they show is worth."""
+MAX_DISTANCE = 2000
+"""Lines further from the cursor are not scanned: the scan runs once per cursor line and must
+stay a few milliseconds in files of any length."""
 SELVES = frozenset({"self", "cls", "this"})
 CHAIN = re.compile(r"(?<![\w.])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 """A dotted chain: `self._loop.call_soon`, `constants.SSL_SHUTDOWN_TIMEOUT`."""
@@ -74,7 +77,8 @@ def usage_snippets(
     start, end = window
     # attribute -> (uses in the file, nearest line) per object
     found: dict[str, dict[str, tuple[int, int]]] = {obj: {} for obj in objects}
-    for number, line in enumerate(lines):
+    first = max(0, cursor_line - MAX_DISTANCE)
+    for number, line in enumerate(lines[first : cursor_line + MAX_DISTANCE + 1], start=first):
         if start <= number < end or number == cursor_line or len(line) > MAX_LINE_CHARS:
             continue
         in_class = own_class is not None and own_class[0] <= number <= own_class[1]

@@ -8,11 +8,14 @@ without a trailing comment (free text nobody can predict), and not among a file'
 
 With `cross-file` (the default, as CrossCodeEval does) a line must also use a name that the
 workspace index defines in another file and not in the line's own file: the lines where
-cross-file context can matter. Selection is deterministic for a repository, a seed and a mode.
+cross-file context can matter. In Python, a builtin's name or a method of a builtin type never
+counts (`items.append(x)` does not use the project's `def append`, whatever the index says).
+Selection is deterministic for a repository, a seed and a mode.
 """
 
 from __future__ import annotations
 
+import builtins
 import logging
 import random
 from dataclasses import dataclass
@@ -152,11 +155,19 @@ def _start(node: Node) -> int:
     return node.start_byte
 
 
+_PYTHON_BUILTINS = frozenset(dir(builtins)).union(
+    *(dir(kind) for kind in (str, bytes, bytearray, list, tuple, dict, set, frozenset, int, float))
+)
+"""Names a Python line may use without drawing on any file of the project."""
+
+
 def _cross_file_names(names: list[str], path: str, index: SymbolIndex) -> tuple[str, ...]:
-    """The names defined in another file of the index and not in `path` itself."""
+    """The names defined in another file of the index and not in `path` itself (for Python,
+    builtins and builtin types' methods left out)."""
     chosen: list[str] = []
+    python = path.endswith((".py", ".pyi"))
     for name in dict.fromkeys(names):
-        if len(name) < MIN_NAME_CHARS:
+        if len(name) < MIN_NAME_CHARS or (python and name in _PYTHON_BUILTINS):
             continue
         where = {hit.path for hit in index.definitions(name)}
         if where and path not in where:

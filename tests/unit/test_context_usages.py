@@ -1,6 +1,7 @@
 """Lines elsewhere in the current file that use the objects used near the cursor."""
 
 from copilot_ls.context.usages import (
+    MAX_DISTANCE,
     MAX_PER_OBJECT,
     objects_nearest_first,
     usage_snippets,
@@ -98,3 +99,12 @@ def test_self_is_looked_up_only_in_the_class_around_the_cursor():
     found = [s.name for s in usage_snippets("/w/c.py", lines, 8, (6, 9), above, own_class=(3, 8))]
     assert found == ["self.flush"]
     assert usage_snippets("/w/c.py", lines, 8, (6, 9), above, own_class=None) == []
+
+
+def test_lines_too_far_from_the_cursor_are_not_scanned():
+    """The scan is bounded, so that a huge file costs no more than a long one."""
+    filler = ["pass"] * MAX_DISTANCE
+    lines = ["sock.fileno()", *filler, "sock.close()", "sock.send(b'x')", ""]
+    cursor = len(lines) - 1
+    found = shown(usage_snippets("/w/s.py", lines, cursor, (cursor - 1, cursor + 1), lines[-2:-1]))
+    assert found == [(MAX_DISTANCE + 1, "sock.close")]  # not line 0, beyond the reach

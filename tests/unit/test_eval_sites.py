@@ -199,3 +199,17 @@ def test_lines_with_non_ascii_text_and_windows_newlines_are_read_right():
     assert document.split("\r\n")[SKIP_FIRST_LINES] == "    " and document[offset:].startswith(
         "\r\n"
     )
+
+
+def test_python_builtins_and_builtin_methods_are_not_cross_file_names():
+    """`parts.append(x)` calls list.append, not the project's own `def append`."""
+    other = "class Sheet:\n    def append(self, row):\n        pass\n\n\n"
+    other += "def compute_total(x):\n    pass\n"
+    lines = "x = 1\n" * SKIP_FIRST_LINES + (
+        "def build(parts, x):\n    parts.append(compute_total(x))\n    parts.append(len(x))\n"
+    )
+    index = index_of({"/w/sheet.py": other, "/w/build.py": lines})
+    sites = candidate_sites("/w/build.py", lines, index, "cross-file")
+    assert [(s.target, s.cross_file_names) for s in sites] == [
+        ("parts.append(compute_total(x))", ("compute_total",))
+    ]

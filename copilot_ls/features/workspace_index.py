@@ -12,7 +12,8 @@ An `IndexWatcher` then keeps the index fresh: it starts observing the workspace 
 the initial walk (so nothing changed during it is lost) and applies changes once the index is
 ready; `workspace/didChangeWatchedFiles` notifications (registered for dynamically when the
 client can) go through the same debounced path. The snapshot is saved at most every 30 s after
-changes and once at shutdown, off the event loop.
+changes (each save waiting, like indexing, for a completion in progress) and once at
+shutdown, off the event loop.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import functools
 import logging
 import uuid
+from collections.abc import Callable
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
@@ -78,7 +80,7 @@ async def index_workspace(ls: CopilotServer) -> None:
     # An open buffer is newer than its file: after a batch from disk, its symbols win again.
     watcher = ls.watcher = IndexWatcher(
         roots,
-        pause=functools.partial(ls.runner.wait_for_completions, MAX_INDEX_PAUSE_S),
+        pause=_pause_for_completions(ls),
         observe=ls.settings.index.watch,
         on_applied=lambda _batch: ls.buffers.reapply(),
     )
@@ -88,8 +90,20 @@ async def index_workspace(ls: CopilotServer) -> None:
         return
     ls.index = build.index
     ls.buffers.reapply()  # edits made in open buffers while indexing
-    saver = SnapshotSaver(functools.partial(save_snapshot, build.index, roots))
+    pause = _pause_for_completions(ls)
+
+    def save() -> object:
+        pause()  # a large index's save holds the GIL for seconds: not while a completion runs
+        return save_snapshot(build.index, roots)
+
+    saver = SnapshotSaver(save)
     watcher.attach(build.index, saver)
+
+
+def _pause_for_completions(ls: CopilotServer) -> Callable[[], bool]:
+    """What indexing calls before each file (and a snapshot save before it starts): wait while
+    the model serves a completion, at most MAX_INDEX_PAUSE_S."""
+    return functools.partial(ls.runner.wait_for_completions, MAX_INDEX_PAUSE_S)
 
 
 async def _build_with_progress(ls: CopilotServer, roots: list[str]) -> IndexBuild | None:
@@ -128,7 +142,7 @@ async def _build_with_progress(ls: CopilotServer, roots: list[str]) -> IndexBuil
             roots,
             progress=on_progress,
             cancel=ls.index_cancel,
-            pause=functools.partial(ls.runner.wait_for_completions, MAX_INDEX_PAUSE_S),
+            pause=_pause_for_completions(ls),
         )
     except Exception as exc:  # the index is a help, never a reason to fail
         log.exception("indexing %s failed", roots)

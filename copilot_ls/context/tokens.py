@@ -9,7 +9,7 @@ Language keywords are left out: every file has them, they say nothing about what
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
@@ -60,11 +60,18 @@ def terms(text: str) -> list[str]:
 def names_nearest_first(lines: Iterable[str], limit: int = 64) -> list[str]:
     """Distinct identifiers of `lines` (keywords left out), the last occurrence first: the
     names nearest to a cursor that sits after the last line."""
+    return _nearest_first(lines, limit, lambda line: [m.group(0) for m in NAME.finditer(line)])
+
+
+def _nearest_first(
+    lines: Iterable[str], limit: int, names_of: Callable[[str], list[str]]
+) -> list[str]:
+    """Distinct names (keywords left out) that `names_of` finds in each line, in line order,
+    the last line's last name first, at most `limit`."""
     names: list[str] = []
     seen: set[str] = set()
     for line in reversed(list(lines)):
-        for match in reversed(list(NAME.finditer(line))):
-            name = match.group(0)
+        for name in reversed(names_of(line)):
             if name not in seen and name.lower() not in KEYWORDS:
                 seen.add(name)
                 names.append(name)
@@ -84,17 +91,15 @@ def references_nearest_first(lines: Iterable[str], limit: int = 64) -> list[str]
     A bare lower-case name is a local variable or a parameter far more often than another
     file's definition: `loop`, `transport`, `data` would fetch unrelated methods. On an
     import line every name counts."""
-    names: list[str] = []
-    seen: set[str] = set()
-    for line in reversed(list(lines)):
-        imports = IMPORT_LINE.match(line) is not None
-        for match in reversed(list(REFERENCE.finditer(line))):
-            dot, name, call = match.groups()
-            if name in seen or name.lower() in KEYWORDS:
-                continue
-            if imports or dot or call or name.lstrip("_")[:1].isupper():
-                seen.add(name)
-                names.append(name)
-                if len(names) >= limit:
-                    return names
-    return names
+    return _nearest_first(lines, limit, _references)
+
+
+def _references(line: str) -> list[str]:
+    """The names of `line` that `references_nearest_first` counts, in order."""
+    imports = IMPORT_LINE.match(line) is not None
+    found = []
+    for match in REFERENCE.finditer(line):
+        dot, name, call = match.groups()
+        if imports or dot or call or name.lstrip("_")[:1].isupper():
+            found.append(name)
+    return found

@@ -14,7 +14,7 @@ lint: install-test  ## ruff and mypy
 	$(PYTHON) -m mypy
 
 test: lint test-vscode ## the whole test suite: unit, end-to-end (real model), headless Neovim
-	$(PYTHON) -m pytest
+	COPILOT_LS_REQUIRE_NATIVE=1 $(PYTHON) -m pytest
 
 test-vscode:        ## the VS Code extension: build and unit tests (needs node and npm)
 	cd editor-configs/vscode && npm ci --no-audit --no-fund && npm test

@@ -31,8 +31,32 @@ if ! "$PYTHON" -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LL
     "llama-cpp-python==$LLAMA_VERSION"
 fi
 
+# Native extraction for the workspace index (copilot_ls/index/_native.c) compiles against the
+# tree-sitter C runtime, whose source ships in the `tree-sitter` sdist on PyPI. It is fetched
+# once into the cache; without it (or without a C compiler) copilot-ls still installs, and
+# indexes through py-tree-sitter alone, slower.
+TREE_SITTER_VERSION="0.26.1"
+sources="${COPILOT_LS_SOURCES:-$HOME/.cache/copilot-ls/src}"
+ts_lib="$sources/tree_sitter-$TREE_SITTER_VERSION/tree_sitter/core/lib"
+if [ ! -f "$ts_lib/src/lib.c" ]; then
+  mkdir -p "$sources"
+  if "$PYTHON" -m pip download --quiet --no-deps --no-binary :all: -d "$sources" \
+      "tree-sitter==$TREE_SITTER_VERSION" >&2 \
+    && tar -xzf "$sources/tree_sitter-$TREE_SITTER_VERSION.tar.gz" -C "$sources"; then
+    echo "copilot-ls: tree-sitter $TREE_SITTER_VERSION runtime source in $sources" >&2
+  else
+    echo "copilot-ls: could not fetch the tree-sitter runtime source; indexing without native extraction" >&2
+  fi
+fi
+if [ -f "$ts_lib/src/lib.c" ]; then
+  export COPILOT_LS_TREE_SITTER_LIB="$ts_lib"
+fi
+
 extras="${COPILOT_LS_EXTRAS:-}"
 "$PYTHON" -m pip install --find-links "$wheels" -e ".${extras:+[$extras]}"
+if ! "$PYTHON" -c "import copilot_ls.index._native" 2>/dev/null; then
+  echo "copilot-ls: native extraction is not built; the index reads files through py-tree-sitter" >&2
+fi
 
 # Best effort, for `make test` only: tests/editors/test_emacs.py needs Emacs with eglot. It is
 # skipped without them, and failing to install them never fails the install.

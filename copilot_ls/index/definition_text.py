@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tree_sitter import Language, Node
@@ -95,8 +95,13 @@ def comment_above(ids: KindIds, node: Node, next_row: int) -> tuple[str, int]:
     if not comments:
         return "", -1
     comments.reverse()
-    raw = "\n".join(node_text(c).rstrip() for c in comments if not node_text(c).startswith("#!"))
-    return _strip_comment(raw), comments[0].start_point[0]
+    return comment_text([node_text(c) for c in comments]), comments[0].start_point[0]
+
+
+def comment_text(comments: list[str]) -> str:
+    """A doc comment's text from its comments' texts, in order (a `#!` line left out)."""
+    raw = "\n".join(c.rstrip() for c in comments if not c.startswith("#!"))
+    return _strip_comment(raw)
 
 
 def _end_row(node: Node) -> int:
@@ -120,12 +125,16 @@ def _strip_comment(raw: str) -> str:
 def docstring(node: Node) -> tuple[str, int]:
     """A docstring's text without its quotes, as `inspect.cleandoc` cleans it, and -1: unlike a
     comment above, it does not move where the definition's block starts."""
-    raw = node_text(node)
+    return docstring_text(node_text(node)), -1
+
+
+def docstring_text(raw: str) -> str:
+    """`docstring` of a string literal's source text."""
     match = _STRING_QUOTES.match(raw)
     text = match.group(2) if match else raw
     if "\n" not in text:  # what `cleandoc` makes of one line, without its cost
-        return text.expandtabs().lstrip(), -1
-    return inspect.cleandoc(text), -1
+        return text.expandtabs().lstrip()
+    return inspect.cleandoc(text)
 
 
 def signature(ids: KindIds, node: Node, head_node: Node, kind: str, source: bytes) -> str:
@@ -138,15 +147,35 @@ def signature(ids: KindIds, node: Node, head_node: Node, kind: str, source: byte
             if child.kind_id in ids.bodies:
                 body = child
                 break
-    node = head_node
-    start = node.start_byte
-    if body is not None and body.start_byte > start:
-        head = source[start : body.start_byte].rstrip()
-        if b"\n" in head and _COMMENT_START.search(head):  # else no comment to walk the tree for
-            head = _without_comments(node, body.start_byte, source)
+    return signature_text(
+        source,
+        head_node.start_byte,
+        head_node.end_byte,
+        -1 if body is None else body.start_byte,
+        kind,
+        lambda stop: _comment_cuts(head_node, stop),
+    )
+
+
+def signature_text(
+    source: bytes,
+    start: int,
+    end: int,
+    body_start: int,
+    kind: str,
+    cuts: Callable[[int], Sequence[int]] | Sequence[int] | None,
+) -> str:
+    """`signature` from byte offsets: the head node's `start` and `end`, its body's start (-1:
+    none), and the comments to leave out of a head spanning lines, as flattened (start, end)
+    pairs, sorted (or a function of the body's start that finds them)."""
+    if body_start > start:
+        head = source[start:body_start].rstrip()
+        if b"\n" in head and _COMMENT_START.search(head):  # else no comment to cut out
+            ranges = cuts(body_start) if callable(cuts) else cuts or ()
+            head = _without(source, start, body_start, ranges)
     else:
-        line_end = source.find(b"\n", start, node.end_byte)
-        head = source[start : node.end_byte if line_end < 0 else line_end].rstrip()
+        line_end = source.find(b"\n", start, end)
+        head = source[start : end if line_end < 0 else line_end].rstrip()
         if kind not in ("variable", "constant", "field"):
             head = head.removesuffix(b"{")
     text = " ".join(head.decode("utf-8", errors="replace").split())
@@ -156,10 +185,10 @@ def signature(ids: KindIds, node: Node, head_node: Node, kind: str, source: byte
     return text
 
 
-def _without_comments(node: Node, stop: int, source: bytes) -> bytes:
-    """`source` from `node`'s start up to `stop` with every comment inside cut out. Only what
-    starts before `stop` is looked at: a comment further on (in the body of a definition that
-    a wrapper holds) must not pull the text after `stop` in."""
+def _comment_cuts(node: Node, stop: int) -> list[int]:
+    """The comments inside `node` that start before `stop`, as flattened (start, end) byte
+    pairs, sorted. Only what starts before `stop` is looked at: a comment further on (in the
+    body of a definition that a wrapper holds) must not pull the text after `stop` in."""
     cuts: list[tuple[int, int]] = []
     pending = [c for c in node.children if c.start_byte < stop]
     while pending:
@@ -168,10 +197,15 @@ def _without_comments(node: Node, stop: int, source: bytes) -> bytes:
             cuts.append((child.start_byte, child.end_byte))
         else:
             pending.extend(c for c in child.children if c.start_byte < stop)
-    pieces, at = [], node.start_byte
-    for begin, end in sorted(cuts):
-        pieces.append(source[at:begin])
-        at = end
+    return [offset for pair in sorted(cuts) for offset in pair]
+
+
+def _without(source: bytes, start: int, stop: int, cuts: Sequence[int]) -> bytes:
+    """`source[start:stop]` with the `cuts` (flattened (start, end) pairs, sorted) left out."""
+    pieces, at = [], start
+    for index in range(0, len(cuts), 2):
+        pieces.append(source[at : cuts[index]])
+        at = cuts[index + 1]
     pieces.append(source[at:stop])
     return b" ".join(pieces)
 

@@ -79,6 +79,10 @@ class LanguageSpec:
         """The grammar, loaded on first use; None (logged once) when its wheel is missing."""
         return _load_language(self)
 
+    def language_pointer(self) -> object:
+        """What the grammar wheel's entry point returns: a capsule holding its `TSLanguage`."""
+        return getattr(importlib.import_module(self.module), self.entry)()
+
     def parser(self) -> Parser | None:
         """A parser for this language owned by the calling thread (parsers are not shareable)."""
         language = self.language()
@@ -111,6 +115,8 @@ class LanguageQueries:
     definition_kinds: tuple[str, ...]
     """For each pattern of `query`, the kind its `@definition.<kind>` capture names (interned),
     or "" when it captures no definition."""
+    source: bytes = b""
+    """The text `query` was compiled from (UTF-8)."""
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -266,7 +272,7 @@ def _compile_queries(spec: LanguageSpec, query_kinds: tuple[str, ...]) -> Langua
         definitions.append(sys.intern(found.group(1)) if found else "")
     captures = (query.capture_name(index) for index in range(query.capture_count))
     references = frozenset(name for name in captures if name.startswith("reference"))
-    return LanguageQueries(query, tuple(kinds), references, tuple(definitions))
+    return LanguageQueries(query, tuple(kinds), references, tuple(definitions), text)
 
 
 def _compile_parts(

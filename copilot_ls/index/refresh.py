@@ -25,7 +25,6 @@ from copilot_ls.index.store import SymbolIndex
 from copilot_ls.index.walker import (
     DEFAULT_MAX_FILES,
     MAX_FILE_BYTES,
-    MINIFIED_SNIFF_BYTES,
     Candidate,
     SkipReason,
     content_skip_reason,
@@ -172,19 +171,18 @@ def content_hash(data: bytes) -> str:
 
 def _read_indexable(path: str, max_file_bytes: int) -> bytes | SkipReason:
     """The file's bytes, or why they should not be indexed: unreadable or vanished since the
-    walk, grown past the limit, or binary, minified or generated. The content checks only look
-    at the head, so a file they reject is not read further."""
+    walk, grown past the limit, or binary, minified or generated. Read in one go (at most one
+    byte past the limit): the content checks look at the head of what was read."""
     try:
         with open(path, "rb") as f:
-            head = f.read(MINIFIED_SNIFF_BYTES)
-            reason = content_skip_reason(head)
-            if reason is not None:
-                return reason
-            data = head + f.read(max(max_file_bytes + 1 - len(head), 0))
+            data = f.read(max_file_bytes + 1)
     except OSError as exc:
         logger.info("cannot read %s: %s", path, exc)
         return SkipReason.UNREADABLE
-    return data if len(data) <= max_file_bytes else SkipReason.TOO_LARGE
+    if len(data) > max_file_bytes:
+        return SkipReason.TOO_LARGE
+    reason = content_skip_reason(data)
+    return data if reason is None else reason
 
 
 def _finish(stats: RefreshStats, started: float, *, cancelled: bool) -> RefreshStats:

@@ -15,6 +15,7 @@ from copilot_ls.index.walker import (
     MAX_AVERAGE_LINE_BYTES,
     MAX_FILE_BYTES,
     MAX_LINE_BYTES,
+    MINIFIED_SNIFF_BYTES,
     Candidate,
     Skipped,
     SkipReason,
@@ -200,6 +201,28 @@ def test_content_checks_can_be_left_to_the_caller(tmp_path: Path) -> None:
     assert content_skip_reason(b"abc\0def") is SkipReason.BINARY
     assert content_skip_reason(b"def f():\n    return 1\n") is None
     assert content_skip_reason(b"") is None
+
+
+@pytest.mark.parametrize("length", [MAX_LINE_BYTES - 1, MAX_LINE_BYTES, MAX_LINE_BYTES + 1])
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_one_line_longer_than_the_limit_is_found_wherever_it_lies(length: int, where: str) -> None:
+    """A long line among short ones (enough of them to keep the average line short): first,
+    in the middle, or last with no newline after it; minified exactly when it is longer than
+    MAX_LINE_BYTES."""
+    short = b"x = 1\n" * 60
+    long_line = b"z" * length
+    data = {
+        "first": long_line + b"\n" + short,
+        "middle": short + long_line + b"\n" + short,
+        "last": short + long_line,
+    }[where]
+    expected = SkipReason.MINIFIED if length > MAX_LINE_BYTES else None
+    assert content_skip_reason(data) is expected
+
+
+def test_only_the_head_is_sniffed_for_long_lines() -> None:
+    head = b"x = 1\n" * (MINIFIED_SNIFF_BYTES // 6 + 1)
+    assert content_skip_reason(head + b"z" * (MAX_LINE_BYTES + 1)) is None
 
 
 def test_symlink_loops_end_and_each_directory_is_walked_once(tmp_path: Path) -> None:

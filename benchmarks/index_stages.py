@@ -1,14 +1,15 @@
 """Where a cold index build spends its time beyond the parse: each extraction stage alone.
 
 Every file of the tree is read once; then, `--tries` times each, the fastest kept (noise only
-ever adds time), it is parsed, and every stage of `extract_file` is run alone on that tree:
-hashing and source checks, splitting the lines, the outline query (tags and imports, down to
-the language's `max_depth`), the definitions (name, kind, range, signature, doc, container) and
-imports, the references (the file's identifier words), the chunks; then all of extraction on
-the parsed tree (`symbols_from_tree`), and `extract_file` whole (parse included). Printed:
-each stage's time as a fraction of the parse, and the throughput ratio to parse-only that
-extraction alone would allow (reading files, the walk and the snapshot save are
-`index_interleaved.py`'s to measure).
+ever adds time), it is parsed by py-tree-sitter (the baseline), and every stage of
+`extract_file` is run alone: the native parse (`copilot_ls.index._native`'s own tree-sitter
+runtime), the native extraction (parse, outline query and every node read in C, signatures,
+references and blank lines included), the Python side that turns it into definitions
+(`native.read`), settling them (`definitions.settle`), the chunks, hashing; then
+`extract_file` whole, and `extract_file` through py-tree-sitter alone (the path a build without
+the native module takes). Printed: each as a fraction of the py-tree-sitter parse, and the
+throughput ratio to parse-only that extraction alone would allow (reading files, the walk and
+the snapshot save are `index_interleaved.py`'s to measure).
 
     python benchmarks/index_stages.py [--root DIR] [--tries N] [--json OUT]
 """
@@ -30,14 +31,21 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))  # index_build.py besid
 
 from index_build import stdlib_without_site_packages
 
-from copilot_ls.index import extract
-from copilot_ls.index.chunks import chunk_lines
-from copilot_ls.index.definition_text import kind_ids
+from copilot_ls.index import definitions, extract, native
+from copilot_ls.index.chunks import chunk_layout
 from copilot_ls.index.languages import LanguageSpec, language_for_path
 from copilot_ls.index.persistence import gc_paused
 from copilot_ls.index.walker import Candidate, walk_workspace
 
-STAGES = ("hash", "lines", "outline query", "definitions", "references", "chunks")
+STAGES = (
+    "native parse",
+    "native extraction",
+    "native.read",
+    "settle",
+    "chunks",
+    "hash",
+)
+WHOLE = ("extract_file", "extract_file, py-tree-sitter")
 
 
 def _fastest(tries: int, step: Callable[[], object]) -> float:
@@ -51,47 +59,39 @@ def _fastest(tries: int, step: Callable[[], object]) -> float:
 
 def _file_stages(path: str, spec: LanguageSpec, tries: int) -> tuple[dict[str, float], int]:
     """The fastest time of each stage on one file, and its number of definitions."""
-    parser, language = spec.parser(), spec.language()
-    assert parser is not None and language is not None
+    parser, extractor = spec.parser(), native.extractor(spec)
+    assert parser is not None and extractor is not None
     data = Path(path).read_bytes()
     source = extract.parseable_source(data)
-    tree = parser.parse(source)
-    ids = kind_ids(spec, language)
-    tags, imports = extract._run_queries(spec, tree)
-    found, blocks = extract._find_definitions(spec, ids, tags, source)
-    lines = source.decode("utf-8", errors="replace").split("\n")
-    starts, block_lines = extract._top_level_starts(blocks), [b[2] for b in blocks]
+    candidates, scopes, _, _, layout = native.read(spec, extractor, source)
+    found, blocks = definitions.settle(candidates, scopes)
+    starts, block_lines = definitions.top_level_starts(blocks), [b[2] for b in blocks]
     steps: dict[str, Callable[[], object]] = {
         "parse": lambda: parser.parse(source),
+        "native parse": lambda: extractor.parse(source),
+        "native extraction": lambda: extractor.extract(source),
+        "native.read": lambda: native.read(spec, extractor, source),
+        "settle": lambda: definitions.settle(candidates, scopes),
+        "chunks": lambda: chunk_layout(*layout, starts, block_lines),
         "hash": lambda: (
             hashlib.blake2b(data, digest_size=16).hexdigest(),
             extract.parseable_source(data),
         ),
-        "lines": lambda: source.decode("utf-8", errors="replace").split("\n"),
-        "outline query": lambda: extract._run_queries(spec, tree),
-        "definitions": lambda: (
-            extract._find_definitions(spec, ids, tags, source),
-            extract._imports(imports),
-        ),
-        "references": lambda: extract._references(source, found),
-        "chunks": lambda: chunk_lines(lines, starts, block_lines),
-        "all on the tree": lambda: extract.symbols_from_tree(
-            path, source, tree, spec, mtime_ns=0, content_hash=""
-        ),
         "extract_file": lambda: extract.extract_file(path, data),
+        "extract_file, py-tree-sitter": lambda: extract.extract_file(path, data, use_native=False),
     }
     return {name: _fastest(tries, step) for name, step in steps.items()}, len(found)
 
 
 def measure(root: str, tries: int) -> dict[str, Any]:
-    totals = dict.fromkeys(("parse", *STAGES, "all on the tree", "extract_file"), 0.0)
+    totals = dict.fromkeys(("parse", *STAGES, *WHOLE), 0.0)
     files = definitions = 0
     with gc_paused():  # as `build_index` does
         for candidate in walk_workspace([root]):
             if not isinstance(candidate, Candidate):
                 continue
             spec = language_for_path(candidate.path)
-            if spec is None or spec.parser() is None or spec.language() is None:
+            if spec is None or spec.parser() is None or native.extractor(spec) is None:
                 continue
             times, count = _file_stages(candidate.path, spec, tries)
             for name, seconds in times.items():
@@ -99,9 +99,7 @@ def measure(root: str, tries: int) -> dict[str, Any]:
             files += 1
             definitions += count
     parse = totals["parse"]
-    fractions = {
-        name: totals[name] / parse for name in (*STAGES, "all on the tree", "extract_file")
-    }
+    fractions = {name: totals[name] / parse for name in (*STAGES, *WHOLE)}
     return {
         "files": files,
         "definitions": definitions,
@@ -118,6 +116,8 @@ def main() -> None:
     parser.add_argument("--tries", type=int, default=3, help="runs of each stage, fastest kept")
     parser.add_argument("--json", type=Path, help="write the result as JSON to this path")
     args = parser.parse_args()
+    if not native.available():
+        parser.error("copilot_ls.index._native is not built: run scripts/install.sh")
     with tempfile.TemporaryDirectory() as scratch:
         root = args.root or str(stdlib_without_site_packages(Path(scratch)))
         result = measure(root, args.tries)
@@ -126,13 +126,12 @@ def main() -> None:
         f"{result['files']} files, {result['definitions']} definitions, parse "
         f"{result['parse_s']:.2f} s (fastest of {result['tries']} per file)"
     )
-    for name in STAGES:
-        print(f"  {name:14s} {fractions[name]:.3f} of the parse")
+    for name in (*STAGES, *WHOLE):
+        print(f"  {name:30s} {fractions[name]:.3f} of the parse")
     print(
-        f"  stages summed  {sum(fractions[s] for s in STAGES):.3f}; all of them on a parsed tree "
-        f"(symbols_from_tree) {fractions['all on the tree']:.3f}\n"
-        f"extract_file: parse + {fractions['extract_file'] - 1:.3f}; extraction alone allows a "
-        f"throughput ratio of {result['extraction_ratio']:.3f}"
+        f"extract_file: parse + {fractions['extract_file'] - 1:.3f} (py-tree-sitter alone: parse +"
+        f" {fractions['extract_file, py-tree-sitter'] - 1:.3f}); extraction alone allows a"
+        f" throughput ratio of {result['extraction_ratio']:.3f}"
     )
     if args.json:
         args.json.write_text(json.dumps(result, indent=1) + "\n")

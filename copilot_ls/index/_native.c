@@ -18,10 +18,11 @@
  *             definition, 4 comment, 8 body
  *   body_field  the grammar's `body` field id, 0 for none
  *   max_depth   deepest start of a match, -1 for no limit
+ *   span        optional: the tuple type of definitions' spans (`model.Span`)
  * Extractor.extract(source) -> (definitions, scopes, imports, members, references, line count,
  *   blank lines), see `extractor_extract`.
  * Extractor.parse(source) -> None: parse only (for benchmarks).
- * An Extractor is not shareable between threads (its parser and cursor are reused).
+ * It holds the GIL throughout (see `parse`); `native.py` keeps one Extractor per thread.
  */
 #include "_native.h"
 
@@ -46,6 +47,7 @@ typedef struct {
     TSQuery *query;
     TSQueryCursor *cursor;
     PyObject *capsule;
+    PyTypeObject *span_type; /* NULL: spans are plain tuples */
     unsigned char *flags;
     uint32_t flag_count;
     unsigned char *roles;
@@ -55,7 +57,6 @@ typedef struct {
     uint32_t pattern_count;
     TSFieldId body_field;
     int max_depth;
-    int busy;
     uint32_t c_name, c_doc, c_container, c_scope, c_scope_name, c_import, c_package, c_member;
 } Extractor;
 
@@ -272,10 +273,23 @@ static inline uint32_t first_capture(const TSQueryMatch *match, uint32_t id, TSN
     return 0;
 }
 
-/* One definition: (pattern, name, name start, name end, start byte, end byte, start row,
- * start column, end row, end column, outer row, head start, head end, body start, doc start,
- * doc end, container start, container end, first row of the comment above, its comments'
- * ranges, signature); -1 for what is absent. Columns count code points. The outer node wears
+/* A span (start row, start column, end row, end column) of `type`: a tuple, or a named tuple
+ * class (`model.Span`), whose instances are tuples with no more to them. */
+static PyObject *new_span(PyTypeObject *type, long a, long b, long c, long d) {
+    PyObject *span = type == NULL ? PyTuple_New(4) : type->tp_alloc(type, 4);
+    long values[] = {a, b, c, d};
+    for (Py_ssize_t i = 0; span != NULL && i < 4; i++) {
+        PyObject *value = PyLong_FromLong(values[i]);
+        if (value == NULL) Py_CLEAR(span);
+        else PyTuple_SET_ITEM(span, i, value);
+    }
+    return span;
+}
+
+/* One definition: (pattern, name, name start, name end, start byte, end byte, span, outer row,
+ * head start, head end, body start, doc start, doc end, container start, container end, first
+ * row of the comment above, its comments' ranges, signature); -1 for what is absent. The span
+ * (see `new_span`) counts columns in code points. The outer node wears
  * the wrappers, the head is where the signature starts; the signature is a str, or the comment
  * cuts for Python to compute it with (see `signature`). */
 static PyObject *def_tuple(Extractor *self, const TSQueryMatch *match, TSNode node, TSNode name,
@@ -314,32 +328,26 @@ static PyObject *def_tuple(Extractor *self, const TSQueryMatch *match, TSNode no
         return NULL;
     }
     PyUnicode_InternInPlace(&name_text); /* as snapshot loads do: one string per name */
-    long numbers[] = {name_start,
-                      name_end,
-                      start_byte,
-                      end_byte,
-                      start.row,
-                      code_points(source, start_byte, start.column, ascii),
-                      end.row,
-                      code_points(source, end_byte, end.column, ascii),
-                      outer_row,
-                      ts_node_start_byte(head),
-                      ts_node_end_byte(head),
-                      body_start,
-                      doc_start,
-                      doc_end,
-                      container_start,
-                      container_end,
-                      first_row};
-    PyObject *result = PyTuple_New(21);
-    if (result == NULL) goto failed;
+    PyObject *span = new_span(self->span_type, start.row,
+                              code_points(source, start_byte, start.column, ascii), end.row,
+                              code_points(source, end_byte, end.column, ascii));
+    long before[] = {name_start, name_end, start_byte, end_byte};
+    long after[] = {outer_row,       ts_node_start_byte(head), ts_node_end_byte(head),
+                    body_start,      doc_start,                doc_end,
+                    container_start, container_end,            first_row};
+    PyObject *result = span == NULL ? NULL : PyTuple_New(18);
+    if (result == NULL) {
+        Py_XDECREF(span);
+        goto failed;
+    }
     PyTuple_SET_ITEM(result, 0, PyLong_FromLong(match->pattern_index));
     PyTuple_SET_ITEM(result, 1, name_text);
-    for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
-        PyTuple_SET_ITEM(result, (Py_ssize_t)i + 2, PyLong_FromLong(numbers[i]));
-    PyTuple_SET_ITEM(result, 19, comments);
-    PyTuple_SET_ITEM(result, 20, text);
-    for (Py_ssize_t i = 0; i < 19; i++)
+    for (Py_ssize_t i = 0; i < 4; i++) PyTuple_SET_ITEM(result, i + 2, PyLong_FromLong(before[i]));
+    PyTuple_SET_ITEM(result, 6, span);
+    for (Py_ssize_t i = 0; i < 9; i++) PyTuple_SET_ITEM(result, i + 7, PyLong_FromLong(after[i]));
+    PyTuple_SET_ITEM(result, 16, comments);
+    PyTuple_SET_ITEM(result, 17, text);
+    for (Py_ssize_t i = 0; i < 16; i++)
         if (PyTuple_GET_ITEM(result, i) == NULL) return Py_DECREF(result), NULL;
     return result;
 failed:
@@ -435,23 +443,20 @@ static int collect(Extractor *self, const TSQueryMatch *match, Found *found) {
     return 0;
 }
 
+/* The tree of `args`' one argument, which must be bytes (valid UTF-8). */
 static TSTree *parse(Extractor *self, PyObject *args) {
-    const char *source;
-    Py_ssize_t length;
-    if (!PyArg_ParseTuple(args, "y#", &source, &length)) return NULL;
-    if (self->busy) {
-        PyErr_SetString(PyExc_RuntimeError, "an Extractor is used by one thread at a time");
-        return NULL;
-    }
+    PyObject *bytes;
+    if (!PyArg_ParseTuple(args, "S", &bytes)) return NULL;
+    Py_ssize_t length = PyBytes_GET_SIZE(bytes);
     if ((uint64_t)length > UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "source too large for tree-sitter");
         return NULL;
     }
     /* With the GIL held, as py-tree-sitter parses: the runtime allocates through pymalloc
-     * (see PyInit__native), which needs it, and parses a tenth faster for it. */
-    self->busy = 1;
-    TSTree *tree = ts_parser_parse_string(self->parser, NULL, source, (uint32_t)length);
-    self->busy = 0;
+     * (see PyInit__native), which needs it, and parses a tenth faster for it. The GIL also
+     * keeps the parser and cursor to one caller at a time. */
+    TSTree *tree =
+        ts_parser_parse_string(self->parser, NULL, PyBytes_AS_STRING(bytes), (uint32_t)length);
     if (tree == NULL) PyErr_SetString(PyExc_ValueError, "tree-sitter could not parse the source");
     return tree;
 }
@@ -525,6 +530,7 @@ static void extractor_dealloc(Extractor *self) {
     if (self->query != NULL) ts_query_delete(self->query);
     if (self->parser != NULL) ts_parser_delete(self->parser);
     Py_XDECREF(self->capsule);
+    Py_XDECREF(self->span_type);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -601,16 +607,27 @@ static int extractor_init(Extractor *self, PyObject *args, PyObject *kwargs) {
     Py_ssize_t query_length, role_count, flag_count;
     unsigned int body_field;
     int max_depth;
-    static char *keywords[] = {"language", "query", "roles", "flags", "body_field", "max_depth",
-                               NULL};
+    PyObject *span_type = Py_None;
+    static char *keywords[] = {"language", "query",     "roles", "flags",
+                               "body_field", "max_depth", "span",  NULL};
     if (self->parser != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Extractor is already initialised");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Oy#y#y#Ii", keywords, &capsule,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Oy#y#y#Ii|O", keywords, &capsule,
                                      &query_source, &query_length, &roles, &role_count, &flags,
-                                     &flag_count, &body_field, &max_depth))
+                                     &flag_count, &body_field, &max_depth, &span_type))
         return -1;
+    if (span_type != Py_None) {
+        PyTypeObject *type = (PyTypeObject *)span_type;
+        if (!PyType_Check(span_type) || !PyType_IsSubtype(type, &PyTuple_Type) ||
+            type->tp_basicsize != PyTuple_Type.tp_basicsize ||
+            type->tp_itemsize != PyTuple_Type.tp_itemsize) {
+            PyErr_SetString(PyExc_TypeError, "span must be a tuple type with no more to it");
+            return -1;
+        }
+        self->span_type = (PyTypeObject *)Py_NewRef(span_type);
+    }
     const TSLanguage *language = PyCapsule_IsValid(capsule, PyCapsule_GetName(capsule))
                                      ? PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
                                      : NULL;

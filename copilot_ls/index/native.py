@@ -83,6 +83,7 @@ def _build(spec: LanguageSpec) -> Any | None:
             bytes(flags),
             ids.body_field or 0,
             -1 if spec.max_depth is None else spec.max_depth,
+            Span,
         )
     except (ValueError, TypeError, AttributeError, ImportError) as exc:
         logger.warning("%s files are read through py-tree-sitter: %s", spec.name, exc)
@@ -124,10 +125,7 @@ def read(
         name_end,
         start_byte,
         end_byte,
-        start_row,
-        start_col,
-        end_row,
-        end_col,
+        span,
         outer_row,
         head_start,
         head_end,
@@ -154,7 +152,7 @@ def read(
         found = Found(
             name,
             kind,
-            Span(start_row, start_col, end_row, end_col),
+            span,
             signature,
             doc,
             text(container_start, container_end) if container_start >= 0 else "",

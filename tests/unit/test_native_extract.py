@@ -141,3 +141,36 @@ def test_the_switch_turns_native_extraction_off(monkeypatch: pytest.MonkeyPatch)
     spec = get_language("python")
     assert spec is not None
     assert not native.available() and native.extractor(spec) is None
+
+
+def test_source_must_be_bytes():
+    spec = get_language("python")
+    assert spec is not None
+    extractor = native.extractor(spec)
+    with pytest.raises(TypeError):
+        extractor.extract(memoryview(b"x = 1\n"))
+    with pytest.raises(TypeError):
+        extractor.parse("x = 1\n")
+    assert extractor.extract(b"x = 1\n")[0]  # still usable
+
+
+def test_spans_are_made_as_the_type_given_or_refused():
+    spec = get_language("python")
+    assert spec is not None and native._native is not None
+    args = (
+        spec.language_pointer(),
+        b"(function_definition name: (identifier) @name) @definition.function",
+        b"\x04",
+        b"",
+        0,
+        -1,
+    )
+
+    class Loose(tuple):  # instances have a __dict__: not a plain tuple layout
+        pass
+
+    for wrong in (list, Loose, 3):
+        with pytest.raises(TypeError):
+            native._native.Extractor(*args, wrong)
+    plain = native._native.Extractor(*args).extract(b"def f():\n    pass\n")[0][0]
+    assert plain[6] == (0, 0, 1, 8) and type(plain[6]) is tuple

@@ -58,6 +58,9 @@ def native_extensions() -> list[Extension]:
             sources=[
                 "copilot_ls/index/_native.c",
                 "copilot_ls/index/_native_text.c",
+                "copilot_ls/index/_native_settle.c",
+                "copilot_ls/index/_native_nodes.c",
+                "copilot_ls/index/_native_module.c",
                 str(local / "src" / "lib.c"),
             ],
             depends=["copilot_ls/index/_native.h"],

@@ -3,9 +3,9 @@
 Every file of the tree is read once; then, `--tries` times each, the fastest kept (noise only
 ever adds time), it is parsed by py-tree-sitter (the baseline), and every stage of
 `extract_file` is run alone: the native parse (`copilot_ls.index._native`'s own tree-sitter
-runtime), the native extraction (parse, outline query and every node read in C, signatures,
-references and blank lines included), the Python side that turns it into definitions
-(`native.read`), settling them (`definitions.settle`), the chunks, hashing; then
+runtime), the native extraction (parse, outline query, every node read, signatures, settling,
+references and blank lines, all in C), the Python side that finishes docs and imports
+(`native.read`), the chunks, hashing; then
 `extract_file` whole, and `extract_file` through py-tree-sitter alone (the path a build without
 the native module takes). Printed: each as a fraction of the py-tree-sitter parse, and the
 throughput ratio to parse-only that extraction alone would allow (reading files, the walk and
@@ -31,7 +31,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent))  # index_build.py besid
 
 from index_build import stdlib_without_site_packages
 
-from copilot_ls.index import definitions, extract, native
+from copilot_ls.index import extract, native
 from copilot_ls.index.chunks import chunk_layout
 from copilot_ls.index.languages import LanguageSpec, language_for_path
 from copilot_ls.index.persistence import gc_paused
@@ -41,7 +41,6 @@ STAGES = (
     "native parse",
     "native extraction",
     "native.read",
-    "settle",
     "chunks",
     "hash",
 )
@@ -63,16 +62,14 @@ def _file_stages(path: str, spec: LanguageSpec, tries: int) -> tuple[dict[str, f
     assert parser is not None and extractor is not None
     data = Path(path).read_bytes()
     source = extract.parseable_source(data)
-    candidates, scopes, _, _, layout = native.read(spec, extractor, source)
-    found, blocks = definitions.settle(candidates, scopes)
-    starts, block_lines = definitions.top_level_starts(blocks), [b[2] for b in blocks]
+    read = native.read(extractor, source)
+    layout = (read.line_count, read.blank_lines, read.chunk_starts, read.block_lines)
     steps: dict[str, Callable[[], object]] = {
         "parse": lambda: parser.parse(source),
         "native parse": lambda: extractor.parse(source),
         "native extraction": lambda: extractor.extract(source),
-        "native.read": lambda: native.read(spec, extractor, source),
-        "settle": lambda: definitions.settle(candidates, scopes),
-        "chunks": lambda: chunk_layout(*layout, starts, block_lines),
+        "native.read": lambda: native.read(extractor, source),
+        "chunks": lambda: chunk_layout(*layout),
         "hash": lambda: (
             hashlib.blake2b(data, digest_size=16).hexdigest(),
             extract.parseable_source(data),
@@ -80,7 +77,7 @@ def _file_stages(path: str, spec: LanguageSpec, tries: int) -> tuple[dict[str, f
         "extract_file": lambda: extract.extract_file(path, data),
         "extract_file, py-tree-sitter": lambda: extract.extract_file(path, data, use_native=False),
     }
-    return {name: _fastest(tries, step) for name, step in steps.items()}, len(found)
+    return {name: _fastest(tries, step) for name, step in steps.items()}, len(read.definitions)
 
 
 def measure(root: str, tries: int) -> dict[str, Any]:

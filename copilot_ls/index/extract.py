@@ -27,7 +27,7 @@ from tree_sitter import Node, QueryCursor, Tree
 from copilot_ls.index import definitions as defs
 from copilot_ls.index import native
 from copilot_ls.index.chunks import MAX_CHUNK_LINES as MAX_CHUNK_LINES  # re-exported
-from copilot_ls.index.chunks import blank_lines, chunk_layout, chunk_lines
+from copilot_ls.index.chunks import chunk_layout, chunk_lines
 from copilot_ls.index.definition_text import (
     KindIds,
     comment_above,
@@ -39,15 +39,14 @@ from copilot_ls.index.definition_text import (
 )
 from copilot_ls.index.definitions import Found, Import, Scope
 from copilot_ls.index.languages import LanguageSpec, language_for_path
-from copilot_ls.index.model import Definition, FileSymbols, References
+from copilot_ls.index.model import Definition, FileSymbols
 
 logger = logging.getLogger(__name__)
 
 Candidates = list[tuple[int, Found]]
 """Definitions in match order, each with the pattern that found it."""
-Read = tuple[Candidates, list[Scope], list[Import], References | None, tuple[int, list[int]] | None]
-"""What a tree held: definitions, scopes and imports; and, when found with them, references
-and the line layout (number of lines, blank lines)."""
+Read = tuple[Candidates, list[Scope], list[Import]]
+"""What a tree held: definitions, scopes and imports."""
 
 
 def extract_file(
@@ -62,11 +61,21 @@ def extract_file(
     extractor = native.extractor(spec) if spec is not None and use_native else None
     if spec is not None and extractor is not None:
         try:
-            found = native.read(spec, extractor, source)
+            read = native.read(extractor, source)
         except Exception:  # one odd file must not stop the indexing of a workspace
             logger.exception("cannot extract symbols from %s; indexing it as text", path)
-            found = None
-        return _symbols(path, source, spec, found, mtime_ns, content_hash, len(data))
+            return _symbols(path, source, spec, None, mtime_ns, content_hash, len(data))
+        return FileSymbols(
+            path,
+            spec.name,
+            content_hash,
+            mtime_ns,
+            len(data),
+            read.definitions,
+            read.imports,
+            read.references,
+            chunk_layout(read.line_count, read.blank_lines, read.chunk_starts, read.block_lines),
+        )
     parser = spec.parser() if spec is not None else None
     tree = None
     if spec is not None and parser is not None:
@@ -134,13 +143,9 @@ def _symbols(
         lines = source.decode("utf-8", errors="replace").split("\n")
         chunks = chunk_lines(lines, ())
         return FileSymbols(path, "text", content_hash, mtime_ns, size, chunks=chunks)
-    candidates, scopes, imports, references, layout = found
+    candidates, scopes, imports = found
     definitions, blocks = defs.settle(candidates, scopes)
-    if references is None:
-        references = defs.references(source, definitions)
-    if layout is None:
-        lines = source.decode("utf-8", errors="replace").split("\n")
-        layout = (len(lines), blank_lines(lines))
+    lines = source.decode("utf-8", errors="replace").split("\n")
     return FileSymbols(
         path,
         spec.name,
@@ -151,8 +156,8 @@ def _symbols(
             Definition(f.name, f.kind, f.span, f.signature, f.doc, f.container) for f in definitions
         ),
         defs.imports(imports),
-        references,
-        chunk_layout(*layout, defs.top_level_starts(blocks), [b[2] for b in blocks]),
+        defs.references(source, definitions),
+        chunk_lines(lines, defs.top_level_starts(blocks), [b[2] for b in blocks]),
     )
 
 
@@ -165,7 +170,7 @@ def _read_tree(spec: LanguageSpec, ids: KindIds, tree: Tree, source: bytes) -> R
     `@import.member`)."""
     queries = spec.outline_queries()
     if queries is None:
-        return [], [], [], None, None
+        return [], [], []
     cursor = QueryCursor(queries.query)
     if spec.max_depth is not None:
         cursor.set_max_start_depth(spec.max_depth)
@@ -194,7 +199,7 @@ def _read_tree(spec: LanguageSpec, ids: KindIds, tree: Tree, source: bytes) -> R
         names = captures.get("name")
         if names is not None:
             candidates.append((pattern, _found(ids, captures, names[0], kind, source, ascii_only)))
-    return candidates, scopes, imports, None, None
+    return candidates, scopes, imports
 
 
 def _found(

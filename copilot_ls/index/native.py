@@ -17,13 +17,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any
+from typing import Any, NamedTuple
 
 from copilot_ls.index import definitions as defs
 from copilot_ls.index.definition_text import comment_text, docstring_text, kind_ids, signature_text
-from copilot_ls.index.definitions import Found, Import, Scope
+from copilot_ls.index.definitions import Import
 from copilot_ls.index.languages import LanguageSpec
-from copilot_ls.index.model import NO_REFERENCES, References, Span
+from copilot_ls.index.model import NO_REFERENCES, Definition, References, Span
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,9 @@ def _build(spec: LanguageSpec) -> Any | None:
             bytes(flags),
             ids.body_field or 0,
             -1 if spec.max_depth is None else spec.max_depth,
+            queries.definition_kinds,
             Span,
+            Definition,
         )
     except (ValueError, TypeError, AttributeError, ImportError) as exc:
         logger.warning("%s files are read through py-tree-sitter: %s", spec.name, exc)
@@ -100,76 +102,58 @@ def parse_only(spec: LanguageSpec, source: bytes) -> bool:
     return True
 
 
-def read(
-    spec: LanguageSpec, extractor: Any, source: bytes
-) -> tuple[list[tuple[int, Found]], list[Scope], list[Import], References, tuple[int, list[int]]]:
-    """Parse `source` (valid UTF-8) with `extractor` and run its outline query: the
-    definitions with their patterns, the scopes and the imports, as `extract._read_tree`
-    finds them; the references, as `definitions.references` finds them; and the number of
-    lines and the blank ones, for `chunks.chunk_layout`."""
-    queries = spec.outline_queries()
-    assert queries is not None  # an extractor is built only from a language's queries
-    raw_definitions, raw_scopes, raw_imports, raw_members, words, line_count, blank = (
-        extractor.extract(source)
+class Read(NamedTuple):
+    """A whole file as native extraction reads it: what `FileSymbols` holds but its chunks,
+    and what they are cut from."""
+
+    definitions: tuple[Definition, ...]
+    imports: tuple[str, ...]
+    references: References
+    line_count: int
+    blank_lines: list[int]
+    chunk_starts: list[int]
+    """First lines of the top-level blocks (`definitions.top_level_starts`)."""
+    block_lines: list[int]
+    """First lines of every block, for cutting long pieces."""
+
+
+def read(extractor: Any, source: bytes) -> Read:
+    """Parse `source` (valid UTF-8) with `extractor`, run its outline query and settle what it
+    found, as `extract.py` and `definitions.settle` do through py-tree-sitter: the C module
+    does it all but the doc texts (docstrings and comment blocks, cleaned here) and the
+    signatures of heads holding non-ASCII text (Python's rules for Unicode whitespace)."""
+    found, raw_imports, members, words, line_count, blank, starts, block_lines = extractor.extract(
+        source
     )
-    kinds = queries.definition_kinds
+    definitions = [
+        item if item.__class__ is Definition else _finish(item, source) for item in found
+    ]
+    imports: list[Import] = raw_imports
+    for package, member_start, member in members:
+        imported = defs.import_member(package, member, member_start)
+        if imported is not None:
+            imports.append(imported)
+    return Read(
+        tuple(definitions),
+        defs.imports(imports),
+        References(words) if words else NO_REFERENCES,
+        line_count,
+        blank,
+        starts,
+        block_lines,
+    )
 
-    def text(start: int, end: int) -> str:
-        return source[start:end].decode("utf-8", errors="replace")
 
-    candidates = []
-    for (
-        pattern,
-        name,
-        name_start,
-        name_end,
-        start_byte,
-        end_byte,
-        span,
-        outer_row,
-        head_start,
-        head_end,
-        body_start,
-        doc_start,
-        doc_end,
-        container_start,
-        container_end,
-        comment_row,
-        comments,
-        signature,
-    ) in raw_definitions:
-        kind = kinds[pattern]
-        if kind == "assignment":
-            kind = "constant" if defs.constant_name(name) else "variable"
-        if doc_start >= 0:
-            doc, block_line = docstring_text(text(doc_start, doc_end)), outer_row
-        elif comment_row >= 0:
-            doc, block_line = comment_text([text(s, e) for s, e in comments]), comment_row
-        else:
-            doc, block_line = "", outer_row
-        if signature.__class__ is not str:  # non-ASCII: Python's rules for whitespace
-            signature = signature_text(source, head_start, head_end, body_start, kind, signature)
-        found = Found(
-            name,
-            kind,
-            span,
-            signature,
-            doc,
-            text(container_start, container_end) if container_start >= 0 else "",
-            start_byte,
-            end_byte,
-            name_start,
-            name_end,
-            block_line,
-        )
-        candidates.append((pattern, found))
-    scopes = [(start, end, line, text(ns, ne)) for _, start, end, line, ns, ne in raw_scopes]
-    imports: list[Import] = [(start, text(start, end)) for start, end in raw_imports]
-    for package_start, package_end, member_start, member_end in raw_members:
-        member = defs.import_member(
-            text(package_start, package_end), text(member_start, member_end), member_start
-        )
-        if member is not None:
-            imports.append(member)
-    references = References(words) if words else NO_REFERENCES
-    return candidates, scopes, imports, references, (line_count, blank)
+def _finish(item: tuple[Any, ...], source: bytes) -> Definition:
+    """A definition whose doc or signature the C module left to Python (see `Extractor`)."""
+    name, kind, span, signature, container, doc = item
+    if signature.__class__ is not str:  # non-ASCII: Python's rules for whitespace
+        head_start, head_end, body_start, cuts = signature
+        signature = signature_text(source, head_start, head_end, body_start, kind, cuts)
+    if doc is None:
+        doc = ""
+    elif doc.__class__ is str:
+        doc = docstring_text(doc)
+    else:
+        doc = comment_text(list(doc))
+    return Definition(name, kind, span, signature, doc, container)

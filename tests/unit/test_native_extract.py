@@ -127,13 +127,14 @@ def test_an_unsupported_predicate_leaves_the_language_to_py_tree_sitter():
             b"",
             0,
             -1,
+            ("",),
         )
 
 
 def test_a_wrong_language_object_is_refused():
     assert native._native is not None
     with pytest.raises(TypeError):
-        native._native.Extractor(object(), b"(identifier) @name", b"\x04", b"", 0, -1)
+        native._native.Extractor(object(), b"(identifier) @name", b"\x04", b"", 0, -1, ("",))
 
 
 def test_the_switch_turns_native_extraction_off(monkeypatch: pytest.MonkeyPatch):
@@ -154,17 +155,11 @@ def test_source_must_be_bytes():
     assert extractor.extract(b"x = 1\n")[0]  # still usable
 
 
-def test_spans_are_made_as_the_type_given_or_refused():
+def test_spans_and_definitions_are_made_as_the_types_given_or_refused():
     spec = get_language("python")
     assert spec is not None and native._native is not None
-    args = (
-        spec.language_pointer(),
-        b"(function_definition name: (identifier) @name) @definition.function",
-        b"\x04",
-        b"",
-        0,
-        -1,
-    )
+    query = b"(function_definition name: (identifier) @name) @definition.function"
+    args = (spec.language_pointer(), query, b"\x04", b"", 0, -1, ("function",))
 
     class Loose(tuple):  # instances have a __dict__: not a plain tuple layout
         pass
@@ -172,5 +167,10 @@ def test_spans_are_made_as_the_type_given_or_refused():
     for wrong in (list, Loose, 3):
         with pytest.raises(TypeError):
             native._native.Extractor(*args, wrong)
-    plain = native._native.Extractor(*args).extract(b"def f():\n    pass\n")[0][0]
-    assert plain[6] == (0, 0, 1, 8) and type(plain[6]) is tuple
+        with pytest.raises(TypeError):
+            native._native.Extractor(*args, None, wrong)
+    name, kind, span, signature, container, doc = native._native.Extractor(*args).extract(
+        b"def f():\n    pass\n"
+    )[0][0]
+    assert (name, kind, signature, container, doc) == ("f", "function", "def f():", "", None)
+    assert span == (0, 0, 1, 8) and type(span) is tuple

@@ -125,23 +125,54 @@ static unsigned kind_class(const char *kind) {
     return 0;
 }
 
+/* `describe` called with the query's patterns' (start, end) byte ranges: its (roles, kinds),
+ * checked (one byte and one str per pattern). New references, or -1 with an exception set. */
+static int described(TSQuery *query, uint32_t patterns, PyObject *describe, PyObject **roles,
+                     PyObject **kinds) {
+    PyObject *ranges = PyList_New(patterns), *answer = NULL;
+    for (uint32_t p = 0; ranges != NULL && p < patterns; p++) {
+        PyObject *range = Py_BuildValue("(II)", ts_query_start_byte_for_pattern(query, p),
+                                        ts_query_end_byte_for_pattern(query, p));
+        if (range == NULL) Py_CLEAR(ranges);
+        else PyList_SET_ITEM(ranges, p, range);
+    }
+    if (ranges != NULL) answer = PyObject_CallOneArg(describe, ranges);
+    Py_XDECREF(ranges);
+    if (answer == NULL) return -1;
+    if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 2 ||
+        !PyBytes_Check(PyTuple_GET_ITEM(answer, 0)) || !PyTuple_Check(PyTuple_GET_ITEM(answer, 1)) ||
+        PyBytes_GET_SIZE(PyTuple_GET_ITEM(answer, 0)) != (Py_ssize_t)patterns ||
+        PyTuple_GET_SIZE(PyTuple_GET_ITEM(answer, 1)) != (Py_ssize_t)patterns) {
+        Py_DECREF(answer);
+        PyErr_SetString(PyExc_ValueError,
+                        "describe must return (roles: bytes, kinds: tuple), one per pattern");
+        return -1;
+    }
+    *roles = Py_NewRef(PyTuple_GET_ITEM(answer, 0));
+    *kinds = Py_NewRef(PyTuple_GET_ITEM(answer, 1));
+    Py_DECREF(answer);
+    return 0;
+}
+
+static int configure(Extractor *self, PyObject *roles_bytes, PyObject *kinds, const char *flags,
+                     Py_ssize_t flag_count, unsigned int body_field, int max_depth);
+
 static int extractor_init(Extractor *self, PyObject *args, PyObject *kwargs) {
-    PyObject *capsule;
-    const char *query_source, *roles, *flags;
-    Py_ssize_t query_length, role_count, flag_count;
+    PyObject *capsule, *describe, *roles_bytes = NULL, *kinds = NULL;
+    const char *query_source, *flags;
+    Py_ssize_t query_length, flag_count;
     unsigned int body_field;
-    int max_depth;
-    PyObject *kinds, *span_type = Py_None, *definition_type = Py_None;
-    static char *keywords[] = {"language", "query", "roles",      "flags", "body_field",
-                               "max_depth", "kinds", "span", "definition", NULL};
+    int max_depth, result = -1;
+    PyObject *span_type = Py_None, *definition_type = Py_None;
+    static char *keywords[] = {"language",  "query", "describe",   "flags", "body_field",
+                               "max_depth", "span",  "definition", NULL};
     if (self->parser != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Extractor is already initialised");
         return -1;
     }
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Oy#y#y#IiO!|OO", keywords, &capsule,
-                                     &query_source, &query_length, &roles, &role_count, &flags,
-                                     &flag_count, &body_field, &max_depth, &PyTuple_Type, &kinds,
-                                     &span_type, &definition_type))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Oy#Oy#Ii|OO", keywords, &capsule,
+                                     &query_source, &query_length, &describe, &flags, &flag_count,
+                                     &body_field, &max_depth, &span_type, &definition_type))
         return -1;
     if (plain_tuple_type(span_type, "span", &self->span_type) < 0 ||
         plain_tuple_type(definition_type, "definition", &self->definition_type) < 0)
@@ -168,14 +199,19 @@ static int extractor_init(Extractor *self, PyObject *args, PyObject *kwargs) {
         return -1;
     }
     self->pattern_count = ts_query_pattern_count(self->query);
-    if ((uint32_t)role_count != self->pattern_count) {
-        PyErr_SetString(PyExc_ValueError, "roles must hold one byte per pattern");
+    if (described(self->query, self->pattern_count, describe, &roles_bytes, &kinds) < 0)
         return -1;
-    }
-    if (PyTuple_GET_SIZE(kinds) != (Py_ssize_t)self->pattern_count) {
-        PyErr_SetString(PyExc_ValueError, "kinds must hold one str per pattern");
-        return -1;
-    }
+    result = configure(self, roles_bytes, kinds, flags, flag_count, body_field, max_depth);
+    Py_DECREF(roles_bytes);
+    Py_DECREF(kinds);
+    return result;
+}
+
+/* The rest of `extractor_init`, once the query is compiled and described. */
+static int configure(Extractor *self, PyObject *roles_bytes, PyObject *kinds, const char *flags,
+                     Py_ssize_t flag_count, unsigned int body_field, int max_depth) {
+    const char *roles = PyBytes_AS_STRING(roles_bytes);
+    Py_ssize_t role_count = PyBytes_GET_SIZE(roles_bytes);
     self->kind_names = calloc(self->pattern_count ? self->pattern_count : 1, sizeof(PyObject *));
     self->kind_classes = calloc(self->pattern_count ? self->pattern_count : 1, sizeof(unsigned));
     if (!self->kind_names || !self->kind_classes) {

@@ -263,16 +263,38 @@ def _compile_queries(spec: LanguageSpec, query_kinds: tuple[str, ...]) -> Langua
         if not parts:
             return None
         query, text, starts = _compile_parts(language, parts)
-    kinds, definitions = [], []
-    for index in range(query.pattern_count):
-        offset = query.start_byte_for_pattern(index)
-        kinds.append(next(kind for start, kind in reversed(starts) if start <= offset))
-        pattern = text[offset : query.end_byte_for_pattern(index)].decode("utf-8")
-        found = _DEFINITION_CAPTURE.search(pattern)
-        definitions.append(sys.intern(found.group(1)) if found else "")
+    ranges = [
+        (query.start_byte_for_pattern(i), query.end_byte_for_pattern(i))
+        for i in range(query.pattern_count)
+    ]
+    kinds, definitions = describe_patterns(text, starts, ranges)
     captures = (query.capture_name(index) for index in range(query.capture_count))
     references = frozenset(name for name in captures if name.startswith("reference"))
-    return LanguageQueries(query, tuple(kinds), references, tuple(definitions), text)
+    return LanguageQueries(query, kinds, references, definitions, text)
+
+
+def outline_query_text(spec: LanguageSpec) -> tuple[bytes, list[tuple[int, str]]] | None:
+    """The text the outline query is compiled from (see `_compile_parts`) and where each
+    part's patterns begin, without compiling it (the native module compiles its own); None
+    when the language has no such queries."""
+    parts = [(kind, source) for kind in OUTLINE_KINDS if (source := query_source(spec, kind))]
+    if not parts:
+        return None
+    return _joined(parts)
+
+
+def describe_patterns(
+    text: bytes, starts: list[tuple[int, str]], ranges: list[tuple[int, int]]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """For each pattern of a query compiled from `text` (its parts beginning at `starts`),
+    given its byte range: the part it came from (one of QUERY_KINDS) and the kind its
+    `@definition.<kind>` capture names (interned), or "" when it captures no definition."""
+    kinds, definitions = [], []
+    for start, end in ranges:
+        kinds.append(next(kind for offset, kind in reversed(starts) if offset <= start))
+        found = _DEFINITION_CAPTURE.search(text[start:end].decode("utf-8"))
+        definitions.append(sys.intern(found.group(1)) if found else "")
+    return tuple(kinds), tuple(definitions)
 
 
 def _compile_parts(
@@ -280,11 +302,16 @@ def _compile_parts(
 ) -> tuple[Query, bytes, list[tuple[int, str]]]:
     """One query from all parts, its text, and the byte offset where each part's patterns
     begin."""
+    text, starts = _joined(parts)
+    return Query(language, text.decode("utf-8")), text, starts
+
+
+def _joined(parts: list[tuple[str, str]]) -> tuple[bytes, list[tuple[int, str]]]:
     text, starts = b"", []
     for kind, source in parts:
         starts.append((len(text), kind))
         text += source.encode("utf-8") + b"\n"
-    return Query(language, text.decode("utf-8")), text, starts
+    return text, starts
 
 
 def _compiles(language: Language, source: str) -> bool:

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from copilot_ls.index import definitions as defs
 from copilot_ls.index.definition_text import comment_text, docstring_text, kind_ids, signature_text
 from copilot_ls.index.definitions import Import
-from copilot_ls.index.languages import LanguageSpec
+from copilot_ls.index.languages import LanguageSpec, describe_patterns, outline_query_text
 from copilot_ls.index.model import NO_REFERENCES, Definition, References, Span
 
 logger = logging.getLogger(__name__)
@@ -55,9 +55,24 @@ def extractor(spec: LanguageSpec) -> Any | None:
 
 
 def _build(spec: LanguageSpec) -> Any | None:
-    language, queries = spec.language(), spec.outline_queries()
-    if _native is None or language is None or queries is None:
+    """An Extractor for `spec`, which compiles the outline query itself: py-tree-sitter's
+    copy of it is compiled only if the language's files are ever read through py-tree-sitter
+    (editor buffers), not for every index build."""
+    language, outline = spec.language(), outline_query_text(spec)
+    if _native is None or language is None or outline is None:
         return None
+    text, starts = outline
+
+    def describe(ranges: list[tuple[int, int]]) -> tuple[bytes, tuple[str, ...]]:
+        roles, kinds = describe_patterns(text, starts, ranges)
+        return bytes(
+            _IMPORTS
+            if role != "tags"
+            else (_DEFINES if kind else 0)
+            | (_STRIP_BRACE if kind not in ("variable", "constant", "field", "assignment") else 0)
+            for role, kind in zip(roles, kinds, strict=True)
+        ), kinds
+
     ids = kind_ids(spec, language)
     flags = bytearray(language.node_kind_count)
     for mask, members in (
@@ -68,22 +83,14 @@ def _build(spec: LanguageSpec) -> Any | None:
     ):
         for kind_id in members:
             flags[kind_id] |= mask
-    roles = bytes(
-        _IMPORTS
-        if role != "tags"
-        else (_DEFINES if kind else 0)
-        | (_STRIP_BRACE if kind not in ("variable", "constant", "field", "assignment") else 0)
-        for role, kind in zip(queries.pattern_kinds, queries.definition_kinds, strict=True)
-    )
     try:
         return _native.Extractor(
             spec.language_pointer(),
-            queries.source,
-            roles,
+            text,
+            describe,
             bytes(flags),
             ids.body_field or 0,
             -1 if spec.max_depth is None else spec.max_depth,
-            queries.definition_kinds,
             Span,
             Definition,
         )

@@ -62,6 +62,13 @@ def add_eval_parser(commands: Any) -> None:
         help=f"prompt budget of both arms (default {EVAL_PROMPT_TOKENS}, or "
         "completion.maxPromptTokens when --settings sets it)",
     )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="complete every site from a fresh model state, without speculative decoding: "
+        "repeatable from run to run (what the KV cache kept from the site before changes "
+        "nothing), but every prompt is evaluated whole, so slower",
+    )
     parser.add_argument("--json", action="store_true", help="print a JSON object with every site")
     parser.add_argument(
         "--prompts", action="store_true", help="with --json: include each arm's prompt per site"
@@ -91,6 +98,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         raw["completion"].setdefault("maxPromptTokens", EVAL_PROMPT_TOKENS)
     if args.model:
         raw["model"]["path"] = args.model
+    if args.fresh:
+        raw["completion"]["speculative"] = "off"
     settings, problems = parse_settings(raw)
     for problem in problems:
         print(f"copilot-ls eval: settings: {problem} (default used)", file=sys.stderr)
@@ -165,7 +174,7 @@ def _evaluate(
     from copilot_ls.evaluation.harness import ContextEvaluation, EvalRun
 
     runner = ModelRunner(lambda: LlamaCppBackend(settings.model))
-    evaluation = ContextEvaluation(runner, settings, build.index, root)
+    evaluation = ContextEvaluation(runner, settings, build.index, root, fresh=args.fresh)
     progress = _progress if sys.stderr.isatty() else None
 
     async def evaluate() -> EvalRun:
@@ -182,6 +191,7 @@ def _evaluate(
             model=backend.name,
             settings=settings,
             outcomes=outcomes,
+            fresh=args.fresh,
         )
 
     try:

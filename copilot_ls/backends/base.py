@@ -103,5 +103,9 @@ class Backend(ABC):
         """Right after loading, before the first request: do once what the first generation
         would otherwise pay for (with `speculative`: measuring what a verification costs)."""
 
+    def forget(self) -> None:  # noqa: B027 - optional hook, most backends keep no state
+        """Drop every model state kept between requests (the KV cache, saved prompt states),
+        so that the next request is evaluated from scratch: repeatable, whatever ran before."""
+
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing to free
         """Release the model."""

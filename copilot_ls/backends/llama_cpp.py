@@ -322,6 +322,11 @@ class LlamaCppBackend(Backend):
             )
             self.generate(request, threading.Event())
 
+    def forget(self) -> None:
+        """No saved prompt states, and an empty context: the next prompt is evaluated whole."""
+        self.states.cache.clear()
+        self._llm.reset()
+
     def chat_template(self) -> str | None:
         """GGUF metadata `tokenizer.chat_template` (for code actions; not used by completions)."""
         template = self._llm.metadata.get("tokenizer.chat_template")

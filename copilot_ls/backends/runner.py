@@ -142,6 +142,10 @@ class ModelRunner:
             flag.set()
             raise
 
+    async def forget(self) -> None:
+        """`Backend.forget` on the model thread, between two requests."""
+        await self.call(lambda backend: backend.forget())
+
     def wait_for_completions(self, timeout: float) -> bool:
         """Block while a COMPLETION-priority job is queued or running, at most `timeout`
         seconds; whether none is left. For background work, between two of its steps."""

@@ -5,7 +5,8 @@ runner (the model is loaded once), with the same settings except `completion.con
 which is 0 in the arm without context. While a site is evaluated the index holds the masked
 document for its file, as it would hold an editor's buffer, so nothing reads the hidden line
 back. The arms take turns going first, so that whatever the model's KV cache keeps from one
-request to the next favours neither.
+request to the next favours neither; with `fresh`, the model keeps nothing between requests
+and a run repeats exactly.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ class EvalRun:
     outcomes: list[SiteOutcome]
     index_seconds: float = 0.0
     seconds: float = 0.0
+    fresh: bool = False
+    """Every completion started from a fresh model state (see `ContextEvaluation`)."""
 
     def summary(self, arm: str) -> ArmSummary:
         """`arm` is `with_context` or `without_context`."""
@@ -120,8 +123,19 @@ class ContextEvaluation:
     """Runs sites through two pipelines that share one model runner and one index."""
 
     def __init__(
-        self, runner: ModelRunner, settings: Settings, index: SymbolIndex, root: str
+        self,
+        runner: ModelRunner,
+        settings: Settings,
+        index: SymbolIndex,
+        root: str,
+        *,
+        fresh: bool = False,
     ) -> None:
+        """`fresh`: the model forgets every kept state (KV cache, saved prompt states) before
+        each completion, so that a completion depends on its own prompt only and a run repeats
+        exactly (give `settings` without speculative decoding too, whose batched verification
+        rounds differently from one-token steps)."""
+        self._runner, self._fresh = runner, fresh
         self._index = index
         plain = without_context(settings)
         self._with = CompletionPipeline(runner, lambda: settings, lambda: index, lambda: root)
@@ -156,7 +170,11 @@ class ContextEvaluation:
         self._index.replace(extract_text(site.path, document, mtime_ns=mtime_ns))
         try:
             order = [self._with, self._without] if with_first else [self._without, self._with]
-            results = {pipeline: await pipeline.complete(request) for pipeline in order}
+            results = {}
+            for pipeline in order:
+                if self._fresh:
+                    await self._runner.forget()
+                results[pipeline] = await pipeline.complete(request)
         finally:
             if original is not None:
                 self._index.replace(original)

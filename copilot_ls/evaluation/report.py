@@ -84,6 +84,7 @@ def report_json(run: EvalRun, *, prompts: bool = False) -> dict[str, Any]:
         "model": run.model,
         "sites_mode": run.mode,
         "seed": run.seed,
+        "fresh": run.fresh,
         "requested": run.requested,
         "sites": len(run.outcomes),
         "eligible_lines": run.eligible,
@@ -164,7 +165,8 @@ def report_text(run: EvalRun, *, sites: bool = True) -> str:
         f"{run.root}: {len(run.outcomes)} sites ({run.mode}, seed {run.seed}) among "
         f"{run.eligible} eligible lines of {run.files_scanned} files",
         f"model {run.model}; prompt budget {completion.max_prompt_tokens} tokens, of which up "
-        f"to {completion.context_tokens} for cross-file context",
+        f"to {completion.context_tokens} for cross-file context"
+        + ("; every completion from a fresh model state" if run.fresh else ""),
         "",
         f"{'':<22}{'exact':>10}{'edit sim':>11}{'ident F1':>11}{'latency':>12}"
         f"{'prompt':>9}{'empty':>7}",

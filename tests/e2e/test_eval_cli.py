@@ -98,3 +98,25 @@ def test_table_report_on_any_lines(repository):
     assert done.returncode == 0, done.stderr
     assert "2 sites (any, seed 0)" in done.stdout
     assert "with context" in done.stdout and "delta (with - without)" in done.stdout
+
+
+def test_fresh_runs_repeat_exactly(repository):
+    """With --fresh every completion starts from an empty context and decodes one token at a
+    time: two runs give the same completions, site by site and arm by arm."""
+    runs = []
+    for _ in range(2):
+        done = run_eval(repository, "--n", "3", "--fresh", "--json")
+        assert done.returncode == 0, done.stderr
+        report = json.loads(done.stdout)
+        assert report["fresh"] is True
+        for row in report["rows"]:  # nothing kept from the completion before
+            assert row["with_context"]["reused_tokens"] == 0
+            assert row["without_context"]["reused_tokens"] == 0
+        runs.append(
+            [
+                (row["path"], row["line"], row[arm]["completion"])
+                for row in report["rows"]
+                for arm in ("with_context", "without_context")
+            ]
+        )
+    assert runs[0] == runs[1]

@@ -119,3 +119,50 @@ def test_the_arm_without_context_differs_only_by_context_tokens():
     assert plain.completion.context_tokens == 0 and settings.completion.context_tokens > 0
     assert plain.model == settings.model
     assert plain.completion.max_prompt_tokens == settings.completion.max_prompt_tokens
+
+
+class Remembering(ContextReader):
+    """A model whose answer depends on what ran before it unless it was told to forget: the
+    KV-cache and speculation effects `fresh` removes."""
+
+    def __init__(self, index: SymbolIndex, orders: str) -> None:
+        super().__init__(index, orders)
+        self.since_forget = 0
+        self.forgets = 0
+
+    def forget(self) -> None:
+        self.since_forget = 0
+        self.forgets += 1
+
+    def generate(self, request: GenerationRequest, cancel: threading.Event) -> Generation:
+        generation = super().generate(request, cancel)
+        self.since_forget += 1
+        if self.since_forget > 1:  # a warm state: a slightly different answer
+            generation = Generation(
+                text=generation.text.replace("shipping", "shipping_warm"),
+                stop_reason=generation.stop_reason,
+                prompt_tokens=generation.prompt_tokens,
+                prompt_text=generation.prompt_text,
+            )
+        return generation
+
+
+async def test_fresh_runs_forget_before_every_completion_and_repeat_exactly(tmp_path):
+    _evaluation, _backend, index, orders = setup(tmp_path)
+    sites = [site_of(orders, TARGET)] * 3
+
+    async def run(fresh: bool) -> tuple[list[str], int]:
+        backend = Remembering(index, orders)
+        evaluation = ContextEvaluation(
+            ModelRunner(lambda: backend), Settings(), index, str(tmp_path), fresh=fresh
+        )
+        outcomes = await evaluation.run(sites, {orders: ORDERS})
+        texts = [o.without_context.completion for o in outcomes]
+        texts += [o.with_context.completion for o in outcomes]
+        return texts, backend.forgets
+
+    fresh_texts, forgets = await run(fresh=True)
+    assert forgets == 2 * len(sites)  # before each arm's completion (not the warm-up)
+    assert all("shipping_warm" not in text for text in fresh_texts)
+    warm_texts, no_forgets = await run(fresh=False)
+    assert no_forgets == 0 and any("shipping_warm" in text for text in warm_texts)

@@ -1,7 +1,8 @@
-"""Index stage: what extraction makes of the definitions, imports and words it found in a file,
-whichever way it read the tree (py-tree-sitter in `extract.py`, or natively in `native.py`):
+"""Index stage: what extraction makes of the definitions, imports and words it found in a file:
 one definition per name, each with its container, the blocks that chunks respect, the
-imports in file order and the references.
+imports in file order and the references. The py-tree-sitter path (`extract.py`) settles
+here; native extraction does the same in C (`_native_settle.c`, `_native_text.c`) and uses
+`import_member` and `imports`.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Index stage: extraction through the native module `copilot_ls.index._native`, when it is built.
 
-The module (`_native.c`) parses a whole file with a tree-sitter runtime of its own and runs the
-language's outline query, reading every node property extraction needs in C; this module turns
-its plain tuples into what `definitions.py` settles, with the same text rules as the
-py-tree-sitter path (`definition_text.py`). Both must produce the same symbols:
+The module (`_native.c` and its siblings) parses a whole file with a tree-sitter runtime of its
+own, runs the language's outline query, reads every node property extraction needs and settles
+the definitions in C, mirroring `extract.py`, `definition_text.py` and `definitions.py`; this
+module builds its extractors and finishes what it leaves to Python (doc texts, non-ASCII
+signature heads, imports). Both paths must produce the same symbols:
 `tests/unit/test_native_extract.py` compares them file by file.
 
 Without the module (no C compiler or runtime source at install, see setup.py), or with
@@ -97,16 +98,6 @@ def _build(spec: LanguageSpec) -> Any | None:
     except (ValueError, TypeError, AttributeError, ImportError) as exc:
         logger.warning("%s files are read through py-tree-sitter: %s", spec.name, exc)
         return None
-
-
-def parse_only(spec: LanguageSpec, source: bytes) -> bool:
-    """Parse `source` natively and throw the tree away (what a benchmark compares with);
-    False when `spec` has no native extractor."""
-    found = extractor(spec)
-    if found is None:
-        return False
-    found.parse(source)
-    return True
 
 
 class Read(NamedTuple):

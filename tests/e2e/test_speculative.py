@@ -4,8 +4,9 @@ llama.cpp does not evaluate a batch of tokens bit for bit like the same tokens o
 (its CPU kernels sum in another order for larger batches; on this model the logits move by up
 to ~1), so where the model's two best tokens are nearly tied the greedy choice can flip and the
 two texts part. The test accepts that only where it is rare (at most 1 % of the tokens
-compared) and only at a near tie of the plain model (top-2 logit margin under 0.5); any other
-difference is a bug.
+compared) and only at a near tie of the plain model (top-2 logit margin under 1.0, the size of
+that drift); any other difference is a bug. With 0.5, one run in about five failed on a flip
+at a margin of 0.504 (2026-12-03): the drift, not a bug.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tests.e2e.conftest import FIB, inline, last_completion, lsp_session, open_d
 
 pytestmark = pytest.mark.model
 
-TIE = 0.5
+TIE = 1.0
 
 
 def _prompts() -> list[str]:

@@ -23,7 +23,12 @@ def _keep_logging():
 
 
 def eval_args(**overrides: object) -> argparse.Namespace:
-    values: dict[str, object] = {"settings": None, "model": None, "max_prompt_tokens": None}
+    values: dict[str, object] = {
+        "settings": None,
+        "model": None,
+        "max_prompt_tokens": None,
+        "fresh": False,
+    }
     values.update(overrides)
     return argparse.Namespace(**values)
 
@@ -75,3 +80,8 @@ def test_a_missing_model_is_a_clear_error(tmp_path, capsys):
     missing = tmp_path / "missing.gguf"
     assert main(["eval", str(tmp_path), "--model", str(missing)]) == 2
     assert f"model file not found at {missing}" in capsys.readouterr().err
+
+
+def test_fresh_turns_speculative_decoding_off():
+    assert _settings(eval_args()).completion.speculative == "auto"
+    assert _settings(eval_args(fresh=True)).completion.speculative == "off"

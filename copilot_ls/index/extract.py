@@ -13,8 +13,8 @@ definitions' own names. Files in no known language, or whose grammar is missing,
 
 A whole file is parsed and read natively when `copilot_ls.index._native` is built (see
 `native.py`: the same symbols, at a fraction of the cost); an editor buffer's tree, which
-py-tree-sitter keeps for incremental parsing, is read here through py-tree-sitter. Both hand
-what they found to `definitions.py`.
+py-tree-sitter keeps for incremental parsing, is read here through py-tree-sitter and settled
+by `definitions.py`, whose rules the native module follows in C.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 Candidates = list[tuple[int, Found]]
 """Definitions in match order, each with the pattern that found it."""
-Read = tuple[Candidates, list[Scope], list[Import]]
+TreeFindings = tuple[Candidates, list[Scope], list[Import]]
 """What a tree held: definitions, scopes and imports."""
 
 
@@ -133,7 +133,7 @@ def _symbols(
     path: str,
     source: bytes,
     spec: LanguageSpec | None,
-    found: Read | None,
+    found: TreeFindings | None,
     mtime_ns: int,
     content_hash: str,
     size: int,
@@ -164,7 +164,7 @@ def _symbols(
 # ---- reading the tree through py-tree-sitter ---------------------------------------------------
 
 
-def _read_tree(spec: LanguageSpec, ids: KindIds, tree: Tree, source: bytes) -> Read:
+def _read_tree(spec: LanguageSpec, ids: KindIds, tree: Tree, source: bytes) -> TreeFindings:
     """One pass of the language's outline query (tags and imports) down to `spec.max_depth`:
     the definitions, the scopes and the imports (see `definitions.import_member` for
     `@import.member`)."""

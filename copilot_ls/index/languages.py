@@ -115,8 +115,6 @@ class LanguageQueries:
     definition_kinds: tuple[str, ...]
     """For each pattern of `query`, the kind its `@definition.<kind>` capture names (interned),
     or "" when it captures no definition."""
-    source: bytes = b""
-    """The text `query` was compiled from (UTF-8)."""
 
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
@@ -270,7 +268,7 @@ def _compile_queries(spec: LanguageSpec, query_kinds: tuple[str, ...]) -> Langua
     kinds, definitions = describe_patterns(text, starts, ranges)
     captures = (query.capture_name(index) for index in range(query.capture_count))
     references = frozenset(name for name in captures if name.startswith("reference"))
-    return LanguageQueries(query, kinds, references, definitions, text)
+    return LanguageQueries(query, kinds, references, definitions)
 
 
 def outline_query_text(spec: LanguageSpec) -> tuple[bytes, list[tuple[int, str]]] | None:
